@@ -1,0 +1,5 @@
+"""``python -m dgx_pixels``."""
+
+from dgx_pixels.cli import main
+
+main()

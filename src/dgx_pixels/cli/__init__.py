@@ -1,0 +1,95 @@
+"""The ``dgx-pixels`` command: one program, many sub-commands.
+
+Sub-commands live in their own modules and are imported only when run, so
+``dgx-pixels --help`` never imports torch. This is the only place that turns
+a :class:`~dgx_pixels.errors.DgxPixelsError` into an exit code: one line on
+stderr, the error's ``exit_code``, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from dgx_pixels import __version__
+from dgx_pixels.errors import DgxPixelsError
+
+__all__ = ["cli", "main"]
+
+# name -> (module, attribute, one-line help). The help is here so that listing
+# the commands imports none of them.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "restore": (
+        "dgx_pixels.cli._restore",
+        "restore",
+        'AI "pseudo pixel art" -> the true low-resolution sprite.',
+    ),
+    "pixelize": (
+        "dgx_pixels.cli._pixelize",
+        "pixelize",
+        "Any image -> pixel art at a target size and palette.",
+    ),
+    "palette": ("dgx_pixels.cli._palette", "palette", "List, show and extract palettes."),
+}
+
+
+class UserError(click.ClickException):
+    """A :class:`DgxPixelsError` on its way out: one line, the error's exit code."""
+
+    def __init__(self, error: DgxPixelsError) -> None:
+        super().__init__(error.message)
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
+        self.error = error
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr, _ = entry
+        try:
+            command = getattr(importlib.import_module(module_name), attr)
+        except ImportError as exc:
+            # An optional extra is not installed: say which one, do not crash.
+            missing = exc.name or str(exc)
+            raise click.ClickException(
+                f"'{cmd_name}' needs a package that is not installed ({missing}); "
+                f"install the extra it belongs to, for example: pip install 'dgx-pixels[all]'"
+            ) from None
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module_name}.{attr} is not a click command")
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DgxPixelsError as exc:
+            raise UserError(exc) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dgx-pixels")
+def cli() -> None:
+    """DGX-Pixels: game-ready pixel art on your own GPU.
+
+    True-resolution sprites (a 32x32 sprite is a 32x32 PNG), limited palettes,
+    transparent backgrounds. Run a command with --help for its options.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; the ``dgx-pixels`` entry point."""
+    cli.main(args=argv, prog_name="dgx-pixels")

@@ -1,0 +1,73 @@
+"""GenerationRequest: validation up front, bad value in the message, round trips."""
+
+from __future__ import annotations
+
+import pytest
+
+from dgx_pixels.errors import RequestError
+from dgx_pixels.request import DEFAULT_NEGATIVE, GenerationRequest, LoraRef
+
+
+def test_round_trip_through_plain_data() -> None:
+    r = GenerationRequest(
+        prompt="a slime",
+        size=(16, 24),
+        count=3,
+        seed=5,
+        loras=(LoraRef("a/b", 0.5),),
+        palette="pico-8",
+        init="x.png",
+        mask="m.png",
+        extra={"k": 1},
+    )
+    assert GenerationRequest.from_dict(r.to_dict()) == r
+
+
+def test_seed_is_drawn_once_and_kept() -> None:
+    r = GenerationRequest(prompt="a slime", count=2)
+    assert r.seed is not None
+    assert r.seeds() == (r.seed, r.seed + 1)
+    assert GenerationRequest.from_dict(r.to_dict()).seeds() == r.seeds()
+
+
+def test_default_negative_prompt() -> None:
+    assert GenerationRequest(prompt="x").negative_prompt == DEFAULT_NEGATIVE
+    assert GenerationRequest(prompt="x", negative="").negative_prompt == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"prompt": ""}, "prompt must not be empty"),
+        ({"size": (0, 32)}, "sprite width must be between 1 and 512, got 0"),
+        ({"size": (32, 5000)}, "sprite height must be between 1 and 512, got 5000"),
+        ({"count": 0}, "count must be between 1 and 64, got 0"),
+        ({"steps": 0}, "steps must be between 1 and 200, got 0"),
+        ({"dither": "fancy"}, "dither must be one of"),
+        ({"background": "pink"}, "background must be transparent, keep or a colour"),
+        ({"strength": 0.0}, "strength must be in (0, 1]"),
+        ({"mask": "m.png"}, "a mask needs an init image"),
+        ({"seed": -1}, "seed must be between"),
+    ],
+)
+def test_invalid_fields_name_the_value(changes: dict[str, object], message: str) -> None:
+    fields: dict[str, object] = {"prompt": "a knight", **changes}
+    with pytest.raises(RequestError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        GenerationRequest(**fields)  # type: ignore[arg-type]
+
+
+def test_from_dict_rejects_unknown_and_malformed() -> None:
+    with pytest.raises(RequestError, match="unknown request field"):
+        GenerationRequest.from_dict({"prompt": "x", "colour": 3})
+    with pytest.raises(RequestError, match="invalid request"):
+        GenerationRequest.from_dict({"size": [8, 8]})
+    with pytest.raises(RequestError, match="must be a mapping"):
+        GenerationRequest.from_dict([1, 2])  # type: ignore[arg-type]
+
+
+def test_lora_parse() -> None:
+    assert LoraRef.parse("x/y:0.7") == LoraRef("x/y", 0.7)
+    assert LoraRef.parse("x/y") == LoraRef("x/y", 1.0)
+    assert LoraRef.parse("D:/l.safetensors") == LoraRef("D:/l.safetensors", 1.0)
+    with pytest.raises(RequestError, match="lora weight"):
+        LoraRef.parse("x:9")
