@@ -81,7 +81,8 @@ def linear_to_srgb(linear: ArrayLike) -> Float:
 def srgb_to_oklab(srgb: ArrayLike) -> Float:
     """sRGB in [0, 1] -> OKLab (L in [0, 1])."""
     lms = srgb_to_linear(srgb) @ _M1.T
-    return np.cbrt(lms) @ _M2.T
+    lab: Float = np.cbrt(lms) @ _M2.T
+    return lab
 
 
 def oklab_to_srgb(lab: ArrayLike) -> Float:
