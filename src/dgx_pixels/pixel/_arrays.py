@@ -1,0 +1,157 @@
+"""Private helpers shared by the pixel modules: images <-> arrays, checks, neighbours.
+
+Every public pixel function takes a :class:`PIL.Image.Image` and returns a new
+one. Inside, the work happens on ``uint8`` RGBA arrays of shape ``(h, w, 4)``;
+these helpers do the conversions and the few checks every function needs.
+
+>>> from PIL import Image
+>>> a = rgba_array(Image.new("RGB", (3, 2), (1, 2, 3)))
+>>> a.shape, a[0, 0].tolist()
+((2, 3, 4), [1, 2, 3, 255])
+>>> to_image(a).size
+(3, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from dgx_pixels.errors import InputError
+
+__all__ = [
+    "U8",
+    "Bool",
+    "Float",
+    "check_image",
+    "label_components",
+    "neighbour_count",
+    "opaque_mask",
+    "parse_hex_colour",
+    "rgba_array",
+    "shift",
+    "to_image",
+]
+
+U8 = NDArray[np.uint8]
+Float = NDArray[np.float64]
+Bool = NDArray[np.bool_]
+
+#: Alpha at or above this counts as opaque when alpha is binarised.
+ALPHA_THRESHOLD = 128
+
+
+def check_image(image: Any, *, name: str = "image") -> Image.Image:
+    """Return ``image`` if it is a non-empty PIL image, else raise :class:`InputError`."""
+    if not isinstance(image, Image.Image):
+        raise InputError(f"{name} must be a PIL.Image.Image, got {type(image).__name__}")
+    if image.width < 1 or image.height < 1:
+        raise InputError(f"{name} is empty ({image.width}x{image.height})")
+    return image
+
+
+def rgba_array(image: Image.Image) -> U8:
+    """A fresh ``(h, w, 4)`` uint8 RGBA copy of ``image`` (never a view of it)."""
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    return np.array(rgba, dtype=np.uint8)
+
+
+def to_image(array: NDArray[Any]) -> Image.Image:
+    """An RGBA image from a ``(h, w, 4)`` array (values clipped to 0..255)."""
+    a = np.asarray(array)
+    if a.dtype != np.uint8:
+        a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(a), mode="RGBA")
+
+
+def opaque_mask(rgba: U8) -> Bool:
+    """Pixels whose alpha is at least :data:`ALPHA_THRESHOLD`."""
+    mask: Bool = rgba[..., 3] >= ALPHA_THRESHOLD
+    return mask
+
+
+def parse_hex_colour(text: str) -> tuple[int, int, int]:
+    """``"#1a2b3c"`` or ``"1a2b3c"`` (or 3-digit ``"#abc"``) -> ``(r, g, b)``.
+
+    >>> parse_hex_colour("#ff8000"), parse_hex_colour("0f0")
+    ((255, 128, 0), (0, 255, 0))
+    """
+    s = text.strip().removeprefix("#")
+    if len(s) == 3:
+        s = "".join(c * 2 for c in s)
+    if len(s) != 6 or any(c not in "0123456789abcdefABCDEF" for c in s):
+        raise InputError(f"not a hex colour: {text!r} (expected #rrggbb)")
+    return int(s[0:2], 16), int(s[2:4], 16), int(s[4:6], 16)
+
+
+def shift(mask: NDArray[Any], dy: int, dx: int, *, fill: Any = 0) -> NDArray[Any]:
+    """``mask`` moved by ``(dy, dx)``: ``out[y, x] = mask[y - dy, x - dx]``, ``fill`` outside.
+
+    >>> shift(np.array([[1, 2], [3, 4]]), 0, 1).tolist()
+    [[0, 1], [0, 3]]
+    """
+    h, w = mask.shape[:2]
+    out = np.full_like(mask, fill)
+    ys_dst = slice(max(dy, 0), h + min(dy, 0))
+    ys_src = slice(max(-dy, 0), h + min(-dy, 0))
+    xs_dst = slice(max(dx, 0), w + min(dx, 0))
+    xs_src = slice(max(-dx, 0), w + min(-dx, 0))
+    out[ys_dst, xs_dst] = mask[ys_src, xs_src]
+    return out
+
+
+#: The 4- and 8-neighbourhoods as (dy, dx) offsets.
+N4 = ((-1, 0), (1, 0), (0, -1), (0, 1))
+N8 = (*N4, (-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+def neighbour_count(mask: Bool, *, connectivity: int = 8) -> NDArray[np.int64]:
+    """How many of each pixel's neighbours are set in ``mask`` (outside counts as unset).
+
+    >>> neighbour_count(np.eye(3, dtype=bool))[1].tolist()
+    [2, 2, 2]
+    """
+    offsets = N8 if connectivity == 8 else N4
+    m = mask.astype(np.int64)
+    total = np.zeros_like(m)
+    for dy, dx in offsets:
+        total += shift(m, dy, dx)
+    return total
+
+
+def label_components(mask: Bool) -> tuple[NDArray[np.int64], int]:
+    """Label the 4-connected regions of ``mask``: labels 1..n, 0 outside the mask.
+
+    Min-label propagation with pointer jumping: each round every pixel takes
+    the smallest label among itself and its neighbours, then labels follow
+    their own label's label, so long regions converge in few rounds.
+
+    >>> m = np.array([[1, 1, 0, 1], [0, 0, 0, 1], [1, 0, 1, 1]], dtype=bool)
+    >>> labels, n = label_components(m)
+    >>> n, labels.tolist()
+    (3, [[1, 1, 0, 2], [0, 0, 0, 2], [3, 0, 2, 2]])
+    """
+    h, w = mask.shape
+    big = h * w
+    flat_ids = np.arange(big, dtype=np.int64).reshape(h, w)
+    lab = np.where(mask, flat_ids, big)
+    while True:
+        prev = lab
+        best = lab.copy()
+        for dy, dx in N4:
+            best = np.minimum(best, shift(lab, dy, dx, fill=big))
+        best = np.where(mask, best, big)
+        # pointer jumping: a pixel's label names a pixel; take that pixel's label
+        flat = np.append(best.reshape(-1), big)
+        for _ in range(4):
+            flat = np.minimum(flat, flat[flat])
+        lab = flat[:-1].reshape(h, w)
+        if np.array_equal(lab, prev):
+            break
+    roots, dense = np.unique(lab[mask], return_inverse=True)
+    out = np.zeros((h, w), dtype=np.int64)
+    out[mask] = dense.reshape(-1) + 1
+    return out, int(roots.size)
