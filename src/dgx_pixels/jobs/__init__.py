@@ -1,0 +1,33 @@
+"""The job system: a warm worker, a durable SQLite queue, live progress over ZeroMQ.
+
+A worker (``dgx-pixels worker``) owns the model and runs queued jobs in
+batches; clients submit, watch and cancel them through :class:`Client` (or
+:class:`AsyncClient`). Jobs, outputs, logs and keys live in one data
+directory (:mod:`dgx_pixels.paths`). The wire format is defined in
+:mod:`dgx_pixels.jobs.protocol` and documented in ``docs/protocol.md``.
+
+Importing this package imports pyzmq (the ``jobs`` extra), never torch.
+"""
+
+from __future__ import annotations
+
+from dgx_pixels.jobs.client import AsyncClient, Client, find_worker, resolve_address
+from dgx_pixels.jobs.protocol import (
+    DEFAULT_ADDRESS,
+    PROTOCOL_VERSION,
+    JobRecord,
+    JobState,
+    WorkerState,
+)
+
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "PROTOCOL_VERSION",
+    "AsyncClient",
+    "Client",
+    "JobRecord",
+    "JobState",
+    "WorkerState",
+    "find_worker",
+    "resolve_address",
+]

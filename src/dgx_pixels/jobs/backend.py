@@ -1,0 +1,102 @@
+"""What the worker needs from the engine and the asset store, as a small interface.
+
+The worker loads a :class:`Generator` through a :class:`Backend` and saves
+each result through it. :class:`EngineBackend` is the real one
+(``dgx_pixels.engine`` + ``dgx_pixels.assets``); tests use a fake that keeps
+the same contract: ``on_step`` once per denoising step, and
+:class:`~dgx_pixels.errors.Interrupted` within one step of ``interrupt.set()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from PIL import Image
+
+from dgx_pixels.request import GenerationRequest
+
+__all__ = ["Backend", "EngineBackend", "Generator", "ResultLike", "StepLike"]
+
+
+class StepLike(Protocol):
+    """Progress of one denoising step (``dgx_pixels.engine.StepInfo``)."""
+
+    @property
+    def step(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def elapsed_s(self) -> float: ...
+    def preview(self) -> Image.Image: ...
+
+
+class ResultLike(Protocol):
+    """One request's result (``dgx_pixels.engine.GenerationResult``)."""
+
+    @property
+    def request(self) -> GenerationRequest: ...
+
+
+class Generator(Protocol):
+    """A loaded model (``dgx_pixels.engine.Engine``)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def batch_key(self, request: GenerationRequest) -> Hashable:
+        """Requests with equal keys may run as one batch."""
+        ...
+
+    def generate(
+        self,
+        requests: Sequence[GenerationRequest],
+        *,
+        on_step: Callable[[Any], None] | None = None,
+        interrupt: threading.Event | None = None,
+    ) -> Sequence[Any]:
+        """One result per request; raises ``Interrupted`` once ``interrupt`` is set."""
+        ...
+
+
+class Backend(Protocol):
+    """Loads generators and saves their results."""
+
+    def load(self, model_id: str) -> Generator:
+        """Load ``model_id`` (slow); raises ``ModelNotFoundError`` / ``ModelError``."""
+        ...
+
+    def save(self, result: Any, out_dir: Path, *, force: bool) -> list[dict[str, str]]:
+        """Write ``result``'s files atomically; one ``{role: path}`` map per image."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EngineBackend:
+    """The real backend: ``Engine.load`` and ``assets.save_result``."""
+
+    device: str | None = None
+    dtype: str | None = None
+
+    def load(self, model_id: str) -> Generator:
+        from dgx_pixels.engine import Engine  # imports torch lazily, inside the engine
+
+        engine: Generator = Engine.load(model_id, device=self.device, dtype=self.dtype)
+        return engine
+
+    def save(self, result: Any, out_dir: Path, *, force: bool) -> list[dict[str, str]]:
+        from dgx_pixels.assets import save_result
+
+        return [_paths(files) for files in save_result(result, out_dir, force=force)]
+
+
+def _paths(files: Any) -> dict[str, str]:
+    """``AssetFiles`` (a dataclass of paths, some maybe ``None``) as ``{role: path}``."""
+    if dataclasses.is_dataclass(files) and not isinstance(files, type):
+        items = {f.name: getattr(files, f.name) for f in dataclasses.fields(files)}
+    else:
+        items = dict(vars(files))
+    return {role: str(path) for role, path in items.items() if path is not None}

@@ -1,0 +1,525 @@
+"""Talking to a worker: :class:`Client` (blocking) and :class:`AsyncClient` (asyncio).
+
+Both have the same methods: ``ping``, ``submit``, ``cancel``, ``status``,
+``jobs``, ``models``, ``events`` and ``watch``. Requests go over a DEALER
+socket with a timeout; no answer in time raises
+:class:`~dgx_pixels.errors.WorkerUnavailableError`. An ``error`` reply raises
+the matching error (:class:`~dgx_pixels.errors.RequestError` for a bad
+request, :class:`~dgx_pixels.errors.JobError` for an unknown job or a model
+the worker does not serve, :class:`~dgx_pixels.errors.ProtocolError` for a
+protocol mismatch).
+
+Events come from the worker's PUB socket, whose address the worker reports in
+``ping``. ``watch(job)`` yields one job's events until it ends, and checks the
+job's status whenever the stream is quiet, so an event missed while
+subscribing never leaves a watcher waiting.
+
+Typical use::
+
+    with Client() as client:                       # --worker / DGX_PIXELS_WORKER / default
+        job = client.submit(GenerationRequest(prompt="a knight", model=client.ping().model))
+        for event in client.watch(job.id):
+            print(event)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import zmq
+import zmq.asyncio
+
+from dgx_pixels.errors import JobError, ProtocolError, RequestError, WorkerUnavailableError
+from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs.security import ClientKeys, endpoint_host, is_loopback, load_client_keys
+from dgx_pixels.paths import DataDir
+from dgx_pixels.request import GenerationRequest
+
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "AsyncClient",
+    "AsyncEventStream",
+    "Client",
+    "EventStream",
+    "find_worker",
+    "resolve_address",
+]
+
+DEFAULT_TIMEOUT_S = 5.0
+
+#: How long ``watch`` waits for an event before it checks the job's status.
+WATCH_RECHECK_S = 1.0
+
+_TERMINAL_EVENTS = (p.Done, p.Failed, p.Cancelled)
+R = TypeVar("R", bound=p.Reply)
+
+
+def resolve_address(address: str | None = None) -> str:
+    """The worker address in effect: ``address``, ``$DGX_PIXELS_WORKER``, or the default.
+
+    >>> resolve_address("tcp://127.0.0.1:6000")
+    'tcp://127.0.0.1:6000'
+    """
+    chosen = address or os.environ.get(p.WORKER_ENV, "").strip() or p.DEFAULT_ADDRESS
+    is_loopback(chosen)  # raises InputError for a malformed address
+    return chosen
+
+
+def find_worker(address: str | None = None, *, timeout: float = 0.5) -> p.Pong | None:
+    """The worker's ``pong`` when one answers at ``address`` within ``timeout``, else None.
+
+    This is how ``generate`` decides between a running worker and the engine
+    in-process. Malformed addresses and missing keys still raise.
+    """
+    with Client(address, timeout=timeout) as client:
+        try:
+            return client.ping()
+        except WorkerUnavailableError:
+            return None
+
+
+def _client_keys(address: str, keys: ClientKeys | None, data_dir: str | Path | None) -> Any:
+    if keys is not None or is_loopback(address):
+        return keys
+    folder = DataDir.resolve(data_dir).keys
+    found = load_client_keys(folder)
+    if found is None:
+        raise JobError(
+            f"{address} is not loopback, so the worker needs CURVE keys: copy the worker's "
+            f"keys/server.key and keys/client.key_secret into {folder}",
+            path=str(folder),
+        )
+    return found
+
+
+def _events_endpoint(address: str, events: str) -> str:
+    """The worker's event endpoint as seen from here (a wildcard host becomes ``address``'s)."""
+    if not events.startswith("tcp://"):
+        return events
+    host = endpoint_host(events)
+    if host in ("0.0.0.0", "*", "::"):
+        port = events.rpartition(":")[2]
+        return f"tcp://{_bracket(endpoint_host(address))}:{port}"
+    return events
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _decode_reply(frame: bytes) -> p.Reply:
+    reply = p.decode(frame, expect=p.REPLY_TYPES)
+    assert isinstance(reply, p.Reply)  # expect= admits only replies
+    return reply
+
+
+def _expect(reply: p.Reply, want: type[R]) -> R:
+    if isinstance(reply, p.ErrorReply):
+        raise _error_from(reply)
+    if not isinstance(reply, want):
+        raise ProtocolError(f"expected a {want.TYPE!r} reply, got {reply.TYPE!r}")
+    return reply
+
+
+def _error_from(reply: p.ErrorReply) -> Exception:
+    kind = reply.kind
+    if kind == p.ErrorKind.REQUEST:
+        return RequestError(reply.message)
+    if kind in (p.ErrorKind.NOT_FOUND, p.ErrorKind.MODEL, p.ErrorKind.STATE, p.ErrorKind.INTERNAL):
+        return JobError(reply.message, kind=kind)
+    return ProtocolError(reply.message, kind=kind)
+
+
+def _decode_event(frames: list[bytes]) -> tuple[str, p.Event] | None:
+    if len(frames) != 2:
+        return None
+    try:
+        event = p.decode(frames[1], expect=p.EVENT_TYPES)
+    except ProtocolError:
+        return None  # a newer worker's event: skip rather than stop watching
+    assert isinstance(event, p.Event)
+    return frames[0].decode(errors="replace"), event
+
+
+def _topics(jobs: Iterable[int] | None, worker: bool) -> set[str]:
+    topics = {p.job_topic(j) for j in jobs} if jobs is not None else set()
+    if worker:
+        topics.add("worker")
+    return topics
+
+
+def final_event(job: p.JobRecord) -> p.Event | None:
+    """The terminal event matching a finished job's record (None while it is not finished)."""
+    match job.job_state:
+        case p.JobState.DONE:
+            seconds = (job.finished or 0.0) - (job.started or job.finished or 0.0)
+            return p.Done(job=job.id, outputs=job.outputs, seconds=seconds)
+        case p.JobState.FAILED:
+            return p.Failed(job=job.id, kind=job.error_kind or "Error", message=job.error or "")
+        case p.JobState.CANCELLED:
+            return p.Cancelled(job=job.id)
+    return None
+
+
+# ----------------------------------------------------------------------- sync
+
+
+class EventStream:
+    """A subscription to a worker's events; iterate it, or call :meth:`next` with a timeout.
+
+    ``topics`` empty means every event.
+    """
+
+    def __init__(self, ctx: zmq.Context[Any], endpoint: str, topics: set[str], keys: Any) -> None:
+        self._topics = topics
+        self._sock = ctx.socket(zmq.SUB)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        if keys is not None:
+            keys.apply(self._sock)
+        for topic in topics or {""}:
+            self._sock.setsockopt_string(zmq.SUBSCRIBE, topic)
+        self._sock.connect(endpoint)
+
+    def next(self, timeout: float | None = None) -> p.Event | None:
+        """The next event, or None after ``timeout`` seconds without one."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._sock.poll(None if wait is None else int(wait * 1000)):
+                return None
+            got = _decode_event(self._sock.recv_multipart())
+            if got is not None and (not self._topics or got[0] in self._topics):
+                return got[1]
+
+    def __iter__(self) -> Iterator[p.Event]:
+        while True:
+            event = self.next()
+            if event is not None:
+                yield event
+
+    def close(self) -> None:
+        """Unsubscribe."""
+        self._sock.close(linger=0)
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Client:
+    """A blocking client of one worker. Not thread-safe: one per thread."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        keys: ClientKeys | None = None,
+        data_dir: str | Path | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        self.address = resolve_address(address)
+        self.timeout = timeout
+        self._keys = _client_keys(self.address, keys, data_dir)
+        self._ctx: zmq.Context[Any] = zmq.Context.instance()
+        self._rids = itertools.count(1)
+        self._sock: Any = None
+        self._events: str | None = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the request socket."""
+        if self._sock is not None:
+            self._sock.close(linger=0)
+            self._sock = None
+
+    # ---------------------------------------------------------------- requests
+
+    def ping(self) -> p.Pong:
+        """The worker's state, model, event address and queue counts."""
+        pong = self._call(lambda rid: p.Ping(rid=rid), p.Pong)
+        self._events = _events_endpoint(self.address, pong.events)
+        return pong
+
+    def submit(self, request: GenerationRequest, *, priority: int = 0) -> p.JobRecord:
+        """Queue ``request``; returns the queued job."""
+        data = request.to_dict()
+        reply = self._call(
+            lambda rid: p.Submit(rid=rid, request=data, priority=priority), p.JobReply
+        )
+        return reply.job
+
+    def cancel(self, job_id: int) -> p.JobRecord:
+        """Cancel a job; the record shows ``cancelled`` or, while it stops, ``running``."""
+        return self._call(lambda rid: p.Cancel(rid=rid, job=job_id), p.JobReply).job
+
+    def status(self, job_id: int) -> p.JobRecord:
+        """One job's record."""
+        return self._call(lambda rid: p.Status(rid=rid, job=job_id), p.JobReply).job
+
+    def jobs(
+        self, states: Iterable[str] | None = None, *, limit: int = 50, offset: int = 0
+    ) -> p.JobList:
+        """A page of jobs, newest first (``.jobs``), and how many match (``.total``)."""
+        wanted = list(states) if states is not None else None
+        return self._call(
+            lambda rid: p.ListJobs(rid=rid, states=wanted, limit=limit, offset=offset), p.JobList
+        )
+
+    def models(self) -> p.ModelList:
+        """The models the worker serves."""
+        return self._call(lambda rid: p.Models(rid=rid), p.ModelList)
+
+    # ------------------------------------------------------------------ events
+
+    def events(self, jobs: Iterable[int] | None = None, *, worker: bool = False) -> EventStream:
+        """Subscribe to the events of ``jobs`` (and worker state events); None: all events."""
+        if self._events is None:
+            self.ping()
+        assert self._events is not None  # set by ping
+        return EventStream(self._ctx, self._events, _topics(jobs, worker), self._keys)
+
+    def watch(self, job_id: int, *, recheck_s: float = WATCH_RECHECK_S) -> Iterator[p.Event]:
+        """Yield one job's events until it is done, failed or cancelled."""
+        with self.events([job_id]) as stream:
+            final = final_event(self.status(job_id))  # after subscribing: nothing slips between
+            if final is not None:
+                yield final
+                return
+            while True:
+                event = stream.next(timeout=recheck_s)
+                if event is None:
+                    final = final_event(self.status(job_id))
+                    if final is not None:
+                        yield final
+                        return
+                    continue
+                yield event
+                if isinstance(event, _TERMINAL_EVENTS):
+                    return
+
+    # --------------------------------------------------------------- internals
+
+    def _call(self, make: Any, want: type[R]) -> R:
+        rid = next(self._rids)
+        message: p.Request = make(rid)
+        sock = self._socket()
+        sock.send(p.encode(message))
+        deadline = time.monotonic() + self.timeout
+        while (left := deadline - time.monotonic()) > 0:
+            if not sock.poll(int(left * 1000) + 1):
+                break
+            reply = _decode_reply(sock.recv())
+            if reply.rid in (rid, None):
+                return _expect(reply, want)
+            # a late reply to an earlier request that timed out: skip it
+        self.close()  # drop the queued request so it is not sent later
+        raise WorkerUnavailableError(
+            f"no worker answered at {self.address} within {self.timeout:g} s; "
+            "start one with: dgx-pixels worker",
+            address=self.address,
+        )
+
+    def _socket(self) -> Any:
+        if self._sock is None:
+            sock = self._ctx.socket(zmq.DEALER)
+            sock.setsockopt(zmq.LINGER, 0)
+            if self._keys is not None:
+                self._keys.apply(sock)
+            sock.connect(self.address)
+            self._sock = sock
+        return self._sock
+
+
+# ---------------------------------------------------------------------- async
+
+
+class AsyncEventStream:
+    """An asyncio subscription; ``async for event in stream`` or ``await stream.next(t)``."""
+
+    def __init__(
+        self, ctx: zmq.asyncio.Context, endpoint: str, topics: set[str], keys: Any
+    ) -> None:
+        self._topics = topics
+        self._sock = ctx.socket(zmq.SUB)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        if keys is not None:
+            keys.apply(self._sock)
+        for topic in topics or {""}:
+            self._sock.setsockopt_string(zmq.SUBSCRIBE, topic)
+        self._sock.connect(endpoint)
+
+    async def next(self, timeout: float | None = None) -> p.Event | None:
+        """The next event, or None after ``timeout`` seconds without one."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    got = _decode_event(await self._sock.recv_multipart())
+                    if got is not None and (not self._topics or got[0] in self._topics):
+                        return got[1]
+        except TimeoutError:
+            return None
+
+    def __aiter__(self) -> AsyncIterator[p.Event]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[p.Event]:
+        while True:
+            event = await self.next()
+            if event is not None:
+                yield event
+
+    def close(self) -> None:
+        """Unsubscribe."""
+        self._sock.close(linger=0)
+
+    async def __aenter__(self) -> AsyncEventStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClient:
+    """The asyncio twin of :class:`Client`, for the TUI and the MCP server.
+
+    One request at a time per client (requests are awaited in turn under a lock).
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        keys: ClientKeys | None = None,
+        data_dir: str | Path | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        self.address = resolve_address(address)
+        self.timeout = timeout
+        self._keys = _client_keys(self.address, keys, data_dir)
+        self._ctx = zmq.asyncio.Context.instance()
+        self._rids = itertools.count(1)
+        self._sock: Any = None
+        self._events: str | None = None
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the request socket."""
+        if self._sock is not None:
+            self._sock.close(linger=0)
+            self._sock = None
+
+    async def ping(self) -> p.Pong:
+        """The worker's state, model, event address and queue counts."""
+        pong = await self._call(lambda rid: p.Ping(rid=rid), p.Pong)
+        self._events = _events_endpoint(self.address, pong.events)
+        return pong
+
+    async def submit(self, request: GenerationRequest, *, priority: int = 0) -> p.JobRecord:
+        """Queue ``request``; returns the queued job."""
+        data = request.to_dict()
+        make = lambda rid: p.Submit(rid=rid, request=data, priority=priority)  # noqa: E731
+        return (await self._call(make, p.JobReply)).job
+
+    async def cancel(self, job_id: int) -> p.JobRecord:
+        """Cancel a job."""
+        return (await self._call(lambda rid: p.Cancel(rid=rid, job=job_id), p.JobReply)).job
+
+    async def status(self, job_id: int) -> p.JobRecord:
+        """One job's record."""
+        return (await self._call(lambda rid: p.Status(rid=rid, job=job_id), p.JobReply)).job
+
+    async def jobs(
+        self, states: Iterable[str] | None = None, *, limit: int = 50, offset: int = 0
+    ) -> p.JobList:
+        """A page of jobs, newest first, and how many match."""
+        wanted = list(states) if states is not None else None
+        return await self._call(
+            lambda rid: p.ListJobs(rid=rid, states=wanted, limit=limit, offset=offset), p.JobList
+        )
+
+    async def models(self) -> p.ModelList:
+        """The models the worker serves."""
+        return await self._call(lambda rid: p.Models(rid=rid), p.ModelList)
+
+    async def events(
+        self, jobs: Iterable[int] | None = None, *, worker: bool = False
+    ) -> AsyncEventStream:
+        """Subscribe to the events of ``jobs`` (and worker state events); None: all events."""
+        if self._events is None:
+            await self.ping()
+        assert self._events is not None  # set by ping
+        return AsyncEventStream(self._ctx, self._events, _topics(jobs, worker), self._keys)
+
+    async def watch(
+        self, job_id: int, *, recheck_s: float = WATCH_RECHECK_S
+    ) -> AsyncIterator[p.Event]:
+        """Yield one job's events until it is done, failed or cancelled."""
+        async with await self.events([job_id]) as stream:
+            final = final_event(await self.status(job_id))
+            if final is not None:
+                yield final
+                return
+            while True:
+                event = await stream.next(timeout=recheck_s)
+                if event is None:
+                    final = final_event(await self.status(job_id))
+                    if final is not None:
+                        yield final
+                        return
+                    continue
+                yield event
+                if isinstance(event, _TERMINAL_EVENTS):
+                    return
+
+    async def _call(self, make: Any, want: type[R]) -> R:
+        async with self._lock:
+            rid = next(self._rids)
+            message: p.Request = make(rid)
+            sock = self._socket()
+            await sock.send(p.encode(message))
+            try:
+                async with asyncio.timeout(self.timeout):
+                    while True:
+                        reply = _decode_reply(await sock.recv())
+                        if reply.rid in (rid, None):
+                            return _expect(reply, want)
+            except TimeoutError:
+                self.close()
+                raise WorkerUnavailableError(
+                    f"no worker answered at {self.address} within {self.timeout:g} s; "
+                    "start one with: dgx-pixels worker",
+                    address=self.address,
+                ) from None
+
+    def _socket(self) -> Any:
+        if self._sock is None:
+            sock = self._ctx.socket(zmq.DEALER)
+            sock.setsockopt(zmq.LINGER, 0)
+            if self._keys is not None:
+                self._keys.apply(sock)
+            sock.connect(self.address)
+            self._sock = sock
+        return self._sock

@@ -1,0 +1,662 @@
+"""The wire protocol between clients and a worker: every message, in one place.
+
+Transport: ZeroMQ. A worker binds a ROUTER socket for requests (clients use
+DEALER) and a PUB socket for events. Each request gets exactly one reply
+frame; events are published as two frames, ``[topic, payload]``, with topics
+``job.<id>`` and ``worker``. Payloads are msgpack maps that always carry the
+protocol version ``v`` and the message ``type``::
+
+    {"v": 1, "type": "submit", "rid": 7, "request": {...}, "priority": 0}
+
+Requests carry a client-chosen request id ``rid`` that the reply echoes.
+Anything malformed, oversized, of another version or of an unknown type is
+answered with an ``error`` reply; a worker never crashes or blocks on input.
+
+>>> msg = Ping(rid=1)
+>>> decode(encode(msg)) == msg
+True
+>>> decode(b"\\x01")
+Traceback (most recent call last):
+...
+dgx_pixels.errors.ProtocolError: a message must be a msgpack map, got int
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Union
+
+import msgpack
+
+from dgx_pixels.errors import ProtocolError
+
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "EVENT_TYPES",
+    "MAX_MESSAGE_BYTES",
+    "PROTOCOL_VERSION",
+    "REPLY_TYPES",
+    "REQUEST_TYPES",
+    "WORKER_ENV",
+    "Accepted",
+    "Cancel",
+    "Cancelled",
+    "Done",
+    "ErrorKind",
+    "ErrorReply",
+    "Event",
+    "Failed",
+    "JobList",
+    "JobRecord",
+    "JobReply",
+    "JobState",
+    "ListJobs",
+    "Message",
+    "ModelList",
+    "Models",
+    "Ping",
+    "Pong",
+    "Progress",
+    "Reply",
+    "Request",
+    "Started",
+    "Status",
+    "Submit",
+    "WorkerEvent",
+    "WorkerState",
+    "decode",
+    "encode",
+    "job_topic",
+    "markdown_table",
+]
+
+PROTOCOL_VERSION = 1
+
+#: Messages larger than this are answered with a ``too_large`` error.
+MAX_MESSAGE_BYTES = 1 << 20
+
+#: Where a worker listens by default and clients look first: loopback only.
+DEFAULT_ADDRESS = "tcp://127.0.0.1:5557"
+
+#: Environment variable naming the worker address for clients.
+WORKER_ENV = "DGX_PIXELS_WORKER"
+
+MAX_PRIORITY = 1000
+MAX_PAGE = 1000
+
+
+class JobState(enum.StrEnum):
+    """The life of a job: ``queued -> running -> done | failed | cancelled``.
+
+    A running job whose worker dies goes back to ``queued`` (up to a retry limit).
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        """True for states a job never leaves."""
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+class WorkerState(enum.StrEnum):
+    """``loading`` (the model) -> ``ready`` <-> ``busy`` -> ``draining`` -> ``stopped``."""
+
+    LOADING = "loading"
+    READY = "ready"
+    BUSY = "busy"
+    DRAINING = "draining"
+    STOPPED = "stopped"
+
+
+class ErrorKind(enum.StrEnum):
+    """What an ``error`` reply is about."""
+
+    MALFORMED = "malformed"  # not msgpack, not a map, a field of the wrong type
+    TOO_LARGE = "too_large"
+    VERSION = "version"
+    UNKNOWN_TYPE = "unknown_type"
+    INVALID = "invalid"  # a field value out of range
+    REQUEST = "request"  # the GenerationRequest is invalid
+    MODEL = "model"  # the worker does not serve the requested model
+    NOT_FOUND = "not_found"
+    STATE = "state"  # e.g. the worker is draining
+    INTERNAL = "internal"
+
+
+def job_topic(job_id: int) -> str:
+    """The event topic of one job: ``job.<id>``."""
+    return f"job.{job_id}"
+
+
+# --------------------------------------------------------------------------- base
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Base of all messages. Subclasses set ``TYPE`` and ``KIND``; fields are the payload."""
+
+    TYPE: ClassVar[str] = ""
+    KIND: ClassVar[Literal["request", "reply", "event", "record"]] = "record"
+
+    def to_wire(self) -> dict[str, Any]:
+        """The payload map, without ``v`` and ``type``."""
+        return {f.name: _to_wire(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> typing.Self:
+        """Check every field's type and build the message; unknown fields are an error."""
+        hints = _hints(cls)
+        unknown = sorted(str(k) for k in data if k not in hints)
+        if unknown:
+            raise ProtocolError(
+                f"{cls.TYPE or cls.__name__}: unknown field(s): {', '.join(unknown)}",
+                kind=ErrorKind.MALFORMED,
+            )
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                kwargs[f.name] = _convert(data[f.name], hints[f.name], f.name)
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ProtocolError(
+                    f"{cls.TYPE or cls.__name__}: missing field {f.name!r}",
+                    kind=ErrorKind.MALFORMED,
+                )
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Request(Message):
+    """A client's request; ``rid`` is echoed by the reply."""
+
+    KIND: ClassVar[Literal["request", "reply", "event", "record"]] = "request"
+    rid: int
+
+    def __post_init__(self) -> None:
+        _check_range("rid", self.rid, 0, 2**63 - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply(Message):
+    """The worker's answer to one request."""
+
+    KIND: ClassVar[Literal["request", "reply", "event", "record"]] = "reply"
+    rid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event(Message):
+    """Published on the PUB socket under :meth:`topic`."""
+
+    KIND: ClassVar[Literal["request", "reply", "event", "record"]] = "event"
+
+    def topic(self) -> str:
+        """The topic frame this event is published under."""
+        job = getattr(self, "job", None)
+        return job_topic(job) if isinstance(job, int) else "worker"
+
+
+# ------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord(Message):
+    """One job as the store holds it (a field of ``job`` and ``job_list`` replies)."""
+
+    id: int
+    state: str
+    priority: int
+    attempts: int
+    prompt: str
+    model: str
+    request: dict[str, Any]
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    outputs: list[dict[str, str]] = field(default_factory=list)
+    error_kind: str | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice("state", self.state, [s.value for s in JobState])
+
+    @property
+    def job_state(self) -> JobState:
+        """``state`` as a :class:`JobState`."""
+        return JobState(self.state)
+
+
+# ------------------------------------------------------------------------ requests
+
+
+@dataclass(frozen=True, slots=True)
+class Ping(Request):
+    """Is a worker there, and in what state?"""
+
+    TYPE: ClassVar[str] = "ping"
+
+
+@dataclass(frozen=True, slots=True)
+class Submit(Request):
+    """Queue a GenerationRequest (its ``to_dict`` form); higher priority runs first."""
+
+    TYPE: ClassVar[str] = "submit"
+    request: dict[str, Any]
+    priority: int = 0
+
+    def __post_init__(self) -> None:
+        Request.__post_init__(self)
+        _check_range("priority", self.priority, -MAX_PRIORITY, MAX_PRIORITY)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel(Request):
+    """Cancel a job: a queued one at once, a running one within one denoising step."""
+
+    TYPE: ClassVar[str] = "cancel"
+    job: int
+
+
+@dataclass(frozen=True, slots=True)
+class Status(Request):
+    """One job's record."""
+
+    TYPE: ClassVar[str] = "status"
+    job: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListJobs(Request):
+    """A page of jobs, newest first, optionally only in the given states."""
+
+    TYPE: ClassVar[str] = "jobs"
+    states: list[str] | None = None
+    limit: int = 50
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        Request.__post_init__(self)
+        _check_range("limit", self.limit, 1, MAX_PAGE)
+        _check_range("offset", self.offset, 0, 2**63 - 1)
+        for s in self.states or ():
+            _check_choice("states", s, [s.value for s in JobState])
+
+
+@dataclass(frozen=True, slots=True)
+class Models(Request):
+    """The models this worker serves."""
+
+    TYPE: ClassVar[str] = "models"
+
+
+# ------------------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True, slots=True)
+class Pong(Reply):
+    """Reply to ``ping``: worker state, model, event endpoint, queue counts."""
+
+    TYPE: ClassVar[str] = "pong"
+    state: str
+    model: str
+    version: str
+    pid: int
+    events: str
+    queued: int
+    running: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobReply(Reply):
+    """Reply to ``submit``, ``cancel`` and ``status``: the job's record."""
+
+    TYPE: ClassVar[str] = "job"
+    job: JobRecord
+
+
+@dataclass(frozen=True, slots=True)
+class JobList(Reply):
+    """Reply to ``jobs``: one page and the total matching the filter."""
+
+    TYPE: ClassVar[str] = "job_list"
+    jobs: list[JobRecord]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelList(Reply):
+    """Reply to ``models``."""
+
+    TYPE: ClassVar[str] = "model_list"
+    models: list[str]
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReply(Reply):
+    """The request could not be served; ``kind`` is an :class:`ErrorKind`."""
+
+    TYPE: ClassVar[str] = "error"
+    rid: int | None  # type: ignore[assignment]  # unknown when the request was unreadable
+    kind: str
+    message: str
+
+
+# -------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted(Event):
+    """A job was queued."""
+
+    TYPE: ClassVar[str] = "accepted"
+    job: int
+    priority: int
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Started(Event):
+    """A job started running, in a batch with the listed jobs."""
+
+    TYPE: ClassVar[str] = "started"
+    job: int
+    attempt: int
+    batch: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress(Event):
+    """One denoising step done; ``preview`` is a small PNG every few steps."""
+
+    TYPE: ClassVar[str] = "progress"
+    job: int
+    step: int
+    total: int
+    elapsed_s: float
+    eta_s: float | None = None
+    preview: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Event):
+    """A job finished; ``outputs`` has one map of paths per image."""
+
+    TYPE: ClassVar[str] = "done"
+    job: int
+    outputs: list[dict[str, str]]
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Failed(Event):
+    """A job failed for good; ``kind`` names the error class."""
+
+    TYPE: ClassVar[str] = "failed"
+    job: int
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled(Event):
+    """A job was cancelled."""
+
+    TYPE: ClassVar[str] = "cancelled"
+    job: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerEvent(Event):
+    """The worker changed state."""
+
+    TYPE: ClassVar[str] = "worker"
+    state: str
+    model: str
+
+
+REQUEST_TYPES: dict[str, type[Request]] = {
+    c.TYPE: c for c in (Ping, Submit, Cancel, Status, ListJobs, Models)
+}
+REPLY_TYPES: dict[str, type[Reply]] = {
+    c.TYPE: c for c in (Pong, JobReply, JobList, ModelList, ErrorReply)
+}
+EVENT_TYPES: dict[str, type[Event]] = {
+    c.TYPE: c for c in (Accepted, Started, Progress, Done, Failed, Cancelled, WorkerEvent)
+}
+_ALL_TYPES: dict[str, type[Message]] = {**REQUEST_TYPES, **REPLY_TYPES, **EVENT_TYPES}
+
+
+# ------------------------------------------------------------------ encode/decode
+
+
+def encode(message: Message) -> bytes:
+    """The msgpack frame for ``message``, with ``v`` and ``type``."""
+    if not message.TYPE:
+        raise TypeError(f"{type(message).__name__} is not a top-level message")
+    return msgpack.packb(  # type: ignore[no-any-return]
+        {"v": PROTOCOL_VERSION, "type": message.TYPE, **message.to_wire()}, use_bin_type=True
+    )
+
+
+def decode(
+    frame: bytes,
+    *,
+    expect: Mapping[str, type[Message]] | None = None,
+    max_bytes: int = MAX_MESSAGE_BYTES,
+) -> Message:
+    """Parse and validate one frame; ``expect`` limits the accepted types.
+
+    Raises :class:`~dgx_pixels.errors.ProtocolError` (its ``context["kind"]``
+    is an :class:`ErrorKind`, ``context["rid"]`` the request id when readable).
+    """
+    if len(frame) > max_bytes:
+        raise ProtocolError(
+            f"message is {len(frame)} bytes, over the {max_bytes}-byte limit",
+            kind=ErrorKind.TOO_LARGE,
+        )
+    try:
+        data = msgpack.unpackb(
+            frame, raw=False, strict_map_key=True, use_list=True, ext_hook=_refuse_ext
+        )
+        _check_plain(data, 0)
+    except Exception as exc:  # msgpack raises many types for bad input: all mean "malformed"
+        raise ProtocolError(
+            f"not a valid msgpack message: {str(exc)[:120] or type(exc).__name__}",
+            kind=ErrorKind.MALFORMED,
+        ) from None
+    if not isinstance(data, dict):
+        raise ProtocolError(
+            f"a message must be a msgpack map, got {type(data).__name__}", kind=ErrorKind.MALFORMED
+        )
+    rid = data.get("rid")
+    rid = rid if isinstance(rid, int) and not isinstance(rid, bool) else None
+    version = data.pop("v", None)
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"protocol version {version!r} is not supported; this side speaks {PROTOCOL_VERSION}",
+            kind=ErrorKind.VERSION,
+            rid=rid,
+        )
+    type_name = data.pop("type", None)
+    table = _ALL_TYPES if expect is None else expect
+    cls = table.get(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        raise ProtocolError(
+            f"unknown message type {type_name!r}", kind=ErrorKind.UNKNOWN_TYPE, rid=rid
+        )
+    try:
+        return cls.from_wire(data)
+    except ProtocolError as exc:
+        exc.context.setdefault("rid", rid)
+        raise
+
+
+# --------------------------------------------------------------- field checking
+
+_MAX_DEPTH = 32
+
+
+def _refuse_ext(code: int, data: bytes) -> Any:
+    raise ValueError(f"msgpack extension type {code} is not allowed")
+
+
+def _check_plain(value: Any, depth: int) -> None:
+    """Only nil, bool, int, float, str, bin, arrays and maps with str keys, 32 deep."""
+    if depth > _MAX_DEPTH:
+        raise ValueError("nested too deep")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError("map keys must be strings")
+            _check_plain(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _check_plain(v, depth + 1)
+    elif value is not None and not isinstance(value, (bool, int, float, str, bytes)):
+        raise ValueError(f"{type(value).__name__} is not plain data")
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise ProtocolError(
+            f"{name} must be between {low} and {high}, got {value}", kind=ErrorKind.INVALID
+        )
+
+
+def _check_choice(name: str, value: str, choices: list[str]) -> None:
+    if value not in choices:
+        raise ProtocolError(
+            f"{name} must be one of {', '.join(choices)}, got {value!r}", kind=ErrorKind.INVALID
+        )
+
+
+_HINTS: dict[type[Message], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Message]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        hints = typing.get_type_hints(cls)
+        _HINTS[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    return _HINTS[cls]
+
+
+def _type_name(tp: Any) -> str:
+    if tp is type(None):
+        return "nil"
+    if isinstance(tp, type) and issubclass(tp, Message):
+        return "map"
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is list:
+        return f"list[{_type_name(typing.get_args(tp)[0])}]"
+    if origin is dict:
+        return "map"
+    return {int: "int", float: "float", str: "str", bool: "bool", bytes: "bin"}.get(tp, str(tp))
+
+
+def _convert(value: Any, tp: Any, path: str) -> Any:
+    """``value`` checked against the annotation ``tp`` (nested records are built)."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        errors = []
+        for option in typing.get_args(tp):
+            try:
+                return _convert(value, option, path)
+            except ProtocolError as exc:
+                errors.append(exc)
+        raise _wrong(path, tp, value)
+    if tp is type(None):
+        if value is None:
+            return None
+        raise _wrong(path, tp, value)
+    if origin is list:
+        if not isinstance(value, list):
+            raise _wrong(path, tp, value)
+        (item,) = typing.get_args(tp)
+        return [_convert(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _wrong(path, tp, value)
+        _, item = typing.get_args(tp)
+        return {k: _convert(v, item, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(tp, type) and issubclass(tp, Message):
+        if not isinstance(value, dict):
+            raise _wrong(path, tp, value)
+        return tp.from_wire(value)
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise _wrong(path, tp, value)
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _wrong(path, tp, value)
+    if tp in (str, bool, bytes):
+        if isinstance(value, tp):
+            return value
+        raise _wrong(path, tp, value)
+    raise TypeError(f"unsupported field type {tp!r}")  # a bug in a message class
+
+
+def _wrong(path: str, tp: Any, value: Any) -> ProtocolError:
+    return ProtocolError(
+        f"field {path} must be {_type_name(tp)}, got {type(value).__name__}",
+        kind=ErrorKind.MALFORMED,
+    )
+
+
+def _to_wire(value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.to_wire()
+    if isinstance(value, list):
+        return [_to_wire(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------ documentation
+
+
+def markdown_table() -> str:
+    """The message table of ``docs/protocol.md``, generated from the classes above.
+
+    ``python -m dgx_pixels.jobs.protocol`` prints it; a test checks that the
+    document holds exactly this table.
+    """
+    rows = ["| kind | type | fields | meaning |", "|---|---|---|---|"]
+    classes: list[type[Message]] = [
+        *REQUEST_TYPES.values(),
+        *REPLY_TYPES.values(),
+        *EVENT_TYPES.values(),
+        JobRecord,
+    ]
+    for cls in classes:
+        hints = _hints(cls)
+        fields = ", ".join(
+            f"`{f.name}`: {_type_name(hints[f.name])}" + ("" if _required(f) else " (optional)")
+            for f in dataclasses.fields(cls)
+        )
+        doc = (cls.__doc__ or "").strip().splitlines()[0].replace("|", "\\|")
+        name = cls.TYPE or f"({cls.__name__})"
+        rows.append(f"| {cls.KIND} | `{name}` | {fields or '-'} | {doc} |")
+    return "\n".join(rows) + "\n"
+
+
+def _required(f: dataclasses.Field[Any]) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

@@ -1,0 +1,283 @@
+"""The worker's generation thread: load the model, then claim, run and save batches.
+
+One :class:`Runner` runs in its own thread with its own store connection and
+its own ZeroMQ PUSH socket; it never touches the request sockets. Its events
+go through the PUSH socket to the worker's main thread, which publishes them.
+
+A batch, step by step:
+
+1. claim the next queued job and its batch partners (one transaction);
+2. clear any half-written temporary files a killed run left in the job folders;
+3. generate, publishing progress per step; a cancel or a drain sets the interrupt;
+4. save each result into its job's folder, replacing files of an earlier run;
+5. mark each job done with its outputs (one transaction per job).
+
+A job's folder is ``<data>/outputs/<date created>/job-<id>/`` (or the
+request's ``out``), so a job re-run after a crash replaces its own files and
+never writes a second set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from dgx_pixels.errors import DgxPixelsError, Interrupted
+from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs.backend import Backend, Generator, StepLike
+from dgx_pixels.jobs.store import JobStore, request_of
+from dgx_pixels.observability.metrics import WorkerMetrics
+
+__all__ = ["Runner", "job_output_dir"]
+
+log = logging.getLogger(__name__)
+
+#: Side of the progress preview image, in pixels (longest side).
+PREVIEW_SIDE = 64
+
+
+def job_output_dir(outputs_root: Path, job: p.JobRecord) -> Path:
+    """Where a job's files go: the request's ``out``, or ``<root>/<date>/job-<id>``."""
+    out = job.request.get("out")
+    if isinstance(out, str) and out:
+        return Path(out).expanduser()
+    day = dt.datetime.fromtimestamp(job.created).strftime("%Y-%m-%d")
+    return outputs_root / day / f"job-{job.id}"
+
+
+class Runner:
+    """Loads the model and runs batches until :meth:`drain` or :meth:`stop`.
+
+    ``publish`` sends an event to subscribers; it is called from this thread.
+    ``on_state`` is told each worker state this thread enters.
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        model: str,
+        store_path: Path,
+        outputs_root: Path,
+        publish: Callable[[p.Event], None],
+        on_state: Callable[[p.WorkerState], None],
+        metrics: WorkerMetrics,
+        batch_size: int = 4,
+        max_attempts: int = 3,
+        preview_every: int = 5,
+    ) -> None:
+        self._backend = backend
+        self._model = model
+        self._store_path = store_path
+        self._outputs_root = outputs_root
+        self._publish = publish
+        self._on_state = on_state
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._preview_every = preview_every
+        self._wake = threading.Event()
+        self._draining = threading.Event()
+        self._interrupt = threading.Event()
+        self._lock = threading.Lock()
+        self._running: frozenset[int] = frozenset()
+        self._cancelled: set[int] = set()
+        self.generator: Generator | None = None
+        self.load_error: DgxPixelsError | None = None
+        self.crash: BaseException | None = None
+
+    # ------------------------------------------------------- called by other threads
+
+    def wake(self) -> None:
+        """New work may be queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def cancel(self, job_id: int) -> bool:
+        """Interrupt the running batch if it holds ``job_id``; return whether it does."""
+        with self._lock:
+            if job_id not in self._running:
+                return False
+            self._cancelled.add(job_id)
+            self._interrupt.set()
+            return True
+
+    def drain(self, *, interrupt: bool = False) -> None:
+        """Take no new batch; with ``interrupt``, stop the current one and re-queue its jobs."""
+        self._draining.set()
+        self._wake.set()
+        if interrupt:
+            self._interrupt.set()
+
+    @property
+    def running_jobs(self) -> frozenset[int]:
+        """Ids of the jobs in the batch now running."""
+        with self._lock:
+            return self._running
+
+    # -------------------------------------------------------------- the thread body
+
+    def run(self) -> None:
+        """Thread body: load, then serve batches until drained; a crash is kept in ``crash``."""
+        try:
+            self._run()
+        except BaseException as exc:  # the store failed (disk full...): the worker must stop
+            log.error("generation thread crashed:\n%s", traceback.format_exc())
+            self.crash = exc
+
+    def _run(self) -> None:
+        self._on_state(p.WorkerState.LOADING)
+        try:
+            self.generator = self._backend.load(self._model)
+        except DgxPixelsError as exc:
+            self.load_error = exc
+            return
+        except Exception as exc:  # a broken install, a driver error: report it as a model error
+            from dgx_pixels.errors import ModelError
+
+            log.error("loading %s failed:\n%s", self._model, traceback.format_exc())
+            self.load_error = ModelError(f"cannot load model {self._model}: {exc}")
+            return
+        with JobStore(self._store_path, max_attempts=self._max_attempts) as store:
+            while not self._draining.is_set():
+                self._on_state(p.WorkerState.READY)
+                self._metrics.set_job_counts(store.counts())
+                batch = store.claim_batch(self.generator.batch_key, max_size=self._batch_size)
+                if not batch:
+                    self._wake.wait(timeout=0.5)
+                    self._wake.clear()
+                    continue
+                self._on_state(p.WorkerState.BUSY)
+                self._run_batch(store, self.generator, batch)
+            self._metrics.set_job_counts(store.counts())
+
+    def _run_batch(self, store: JobStore, gen: Generator, batch: list[p.JobRecord]) -> None:
+        ids = [j.id for j in batch]
+        with self._lock:
+            self._running = frozenset(ids)
+            self._cancelled = {j for j in ids if store.cancel_requested(j)}
+            self._interrupt.clear()
+            if self._cancelled or self._draining.is_set():
+                self._interrupt.set()
+        try:
+            for job in batch:
+                if not job.request.get("out"):  # only our own folders hold only our files
+                    _remove_partial_files(job_output_dir(self._outputs_root, job))
+                self._publish(p.Started(job=job.id, attempt=job.attempts, batch=ids))
+            started = time.monotonic()
+            steps = [0]
+            try:
+                requests = [request_of(j) for j in batch]
+                if self._interrupt.is_set():
+                    raise Interrupted("cancelled before it started")
+                results = gen.generate(
+                    requests, on_step=self._step_reporter(ids, steps), interrupt=self._interrupt
+                )
+            except Interrupted:
+                self._end_interrupted(store, batch)
+                return
+            except DgxPixelsError as exc:  # the request or the model is at fault: do not retry
+                for job in batch:
+                    self._fail(store, job, type(exc).__name__, exc.message)
+                return
+            except Exception as exc:  # CUDA errors, out of memory: retry up to the limit
+                log.error("batch %s failed:\n%s", ids, traceback.format_exc())
+                for job in batch:
+                    if job.attempts < self._max_attempts:
+                        store.requeue([job.id], count_attempt=True)
+                    else:
+                        self._fail(store, job, type(exc).__name__, str(exc))
+                return
+            seconds = time.monotonic() - started
+            saved = 0
+            for job, result in zip(batch, results, strict=True):
+                saved += self._save(store, job, result, seconds)
+            self._metrics.observe_batch(images=saved, steps=steps[0], seconds=seconds)
+        finally:
+            with self._lock:
+                self._running = frozenset()
+                self._cancelled = set()
+
+    def _save(self, store: JobStore, job: p.JobRecord, result: Any, seconds: float) -> int:
+        out_dir = job_output_dir(self._outputs_root, job)
+        # Our own folder: always replace. A user's folder: replace only our earlier attempt.
+        force = "out" not in job.request or not job.request["out"] or job.attempts > 1
+        try:
+            outputs = self._backend.save(result, out_dir, force=force)
+        except DgxPixelsError as exc:
+            self._fail(store, job, type(exc).__name__, exc.message)
+            return 0
+        except OSError as exc:
+            self._fail(store, job, type(exc).__name__, f"cannot write to {out_dir}: {exc}")
+            return 0
+        store.finish(job.id, outputs)
+        self._publish(p.Done(job=job.id, outputs=outputs, seconds=seconds))
+        return len(outputs)
+
+    def _end_interrupted(self, store: JobStore, batch: Sequence[p.JobRecord]) -> None:
+        with self._lock:
+            cancelled = set(self._cancelled)
+        for job in batch:
+            if job.id in cancelled:
+                store.mark_cancelled(job.id)
+                self._publish(p.Cancelled(job=job.id))
+            else:  # a batch partner of a cancelled job, or a drain: run it again later
+                store.requeue([job.id])
+                self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
+        self.wake()
+
+    def _fail(self, store: JobStore, job: p.JobRecord, kind: str, message: str) -> None:
+        store.fail(job.id, kind, message)
+        self._publish(p.Failed(job=job.id, kind=kind, message=message))
+
+    def _step_reporter(self, ids: list[int], steps: list[int]) -> Callable[[StepLike], None]:
+        every = self._preview_every
+
+        def report(info: StepLike) -> None:
+            steps[0] += 1
+            eta = info.elapsed_s / info.step * (info.total - info.step) if info.step else None
+            preview = None
+            if every and (info.step % every == 0 or info.step == info.total):
+                preview = _png(info.preview())
+            for job_id in ids:
+                self._publish(
+                    p.Progress(
+                        job=job_id,
+                        step=info.step,
+                        total=info.total,
+                        elapsed_s=info.elapsed_s,
+                        eta_s=eta,
+                        preview=preview,
+                    )
+                )
+
+        return report
+
+
+def _png(image: Any) -> bytes | None:
+    """A small PNG of ``image`` (longest side :data:`PREVIEW_SIDE`), or None if it fails."""
+    try:
+        img = image.copy()
+        img.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue()
+    except Exception:  # a preview is a nicety: never let it fail a job
+        log.debug("preview failed", exc_info=True)
+        return None
+
+
+def _remove_partial_files(folder: Path) -> None:
+    """Delete temporary files (``.*.tmp``) a killed run left behind in ``folder``."""
+    if not folder.is_dir():
+        return
+    for tmp in folder.glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

@@ -1,0 +1,358 @@
+"""The durable job store: one SQLite file (WAL) in the data directory.
+
+A job moves through :class:`~dgx_pixels.jobs.protocol.JobState`::
+
+    queued --claim--> running --finish--> done
+      |                 |  \\--fail-----> failed
+      |                 |   \\-cancel---> cancelled
+      |                 \\--requeue / recover (worker died) --> queued
+      \\--cancel--> cancelled
+
+Every transition is one transaction, so a crash at any point leaves each job
+in exactly one state. ``attempts`` counts the runs that started; a job found
+``running`` when a worker starts (its worker died) goes back to ``queued``
+unless it has used ``max_attempts``, then it is ``failed``. A job's outputs are
+recorded in the same transaction that marks it done.
+
+One connection per thread: :class:`JobStore` objects are cheap; open one in
+each thread that needs the store.
+
+>>> import tempfile, pathlib
+>>> from dgx_pixels.request import GenerationRequest
+>>> store = JobStore(pathlib.Path(tempfile.mkdtemp()) / "jobs.sqlite3")
+>>> job = store.submit(GenerationRequest(prompt="a slime", seed=1))
+>>> job.state, job.attempts
+('queued', 0)
+>>> [j.id for j in store.claim_batch(lambda r: r.size, max_size=4)]
+[1]
+>>> store.finish(1, [{"sprite": "a-slime-1.png"}]).state
+'done'
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dgx_pixels.errors import DgxPixelsError, JobError, RequestError
+from dgx_pixels.jobs.protocol import JobRecord, JobState
+from dgx_pixels.request import GenerationRequest
+
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "JobStore", "Recovery", "request_of"]
+
+#: Runs a job may start before a worker death marks it failed instead of queued.
+DEFAULT_MAX_ATTEMPTS = 3
+
+#: How many queued jobs a claim looks through for batch partners.
+CLAIM_WINDOW = 256
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    state            TEXT    NOT NULL CHECK (state IN
+                        ('queued', 'running', 'done', 'failed', 'cancelled')),
+    priority         INTEGER NOT NULL DEFAULT 0,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    prompt           TEXT    NOT NULL,
+    model            TEXT    NOT NULL,
+    request          TEXT    NOT NULL,
+    created          REAL    NOT NULL,
+    started          REAL,
+    finished         REAL,
+    outputs          TEXT    NOT NULL DEFAULT '[]',
+    error_kind       TEXT,
+    error            TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, priority DESC, id);
+"""
+
+_COLUMNS = (
+    "id, state, priority, attempts, prompt, model, request, created, started, finished, "
+    "outputs, error_kind, error"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What :meth:`JobStore.recover` did with jobs a dead worker left running."""
+
+    requeued: tuple[int, ...]
+    failed: tuple[int, ...]
+    cancelled: tuple[int, ...]
+
+
+class JobStore:
+    """Jobs in a SQLite file. Open one per thread; all methods are transactions."""
+
+    def __init__(self, path: Path, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self.path = path
+        self.max_attempts = max_attempts
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a committed job survives a power cut
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise JobError(f"cannot open the job store {path}: {exc}", path=str(path)) from None
+
+    def close(self) -> None:
+        """Close this connection."""
+        self._db.close()
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, job_id: int) -> JobRecord:
+        """The job's record; :class:`JobError` if there is none."""
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobError(f"no job {job_id}", job=job_id, kind="not_found")
+        return _record(row)
+
+    def page(
+        self, states: Iterable[JobState | str] | None = None, *, limit: int = 50, offset: int = 0
+    ) -> tuple[list[JobRecord], int]:
+        """A page of jobs, newest first, and how many match ``states`` in all."""
+        where = ""
+        args: tuple[str, ...] = ()
+        wanted = tuple(str(JobState(s)) for s in states) if states is not None else None
+        if wanted is not None:
+            where = f"WHERE state IN ({', '.join('?' * len(wanted))})" if wanted else "WHERE 0"
+            args = wanted
+        total = self._db.execute(f"SELECT count(*) FROM jobs {where}", args).fetchone()[0]
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
+        return [_record(r) for r in rows], int(total)
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each state (keys: :class:`JobState` values)."""
+        got = dict(self._db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+        return {s.value: int(got.get(s.value, 0)) for s in JobState}
+
+    def cancel_requested(self, job_id: int) -> bool:
+        """Whether a cancel was asked for this (running) job."""
+        row = self._db.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,))
+        found = row.fetchone()
+        return bool(found and found[0])
+
+    # ------------------------------------------------------------------ writing
+
+    def submit(self, request: GenerationRequest, *, priority: int = 0) -> JobRecord:
+        """Queue ``request``; returns the new job."""
+        data = json.dumps(request.to_dict(), sort_keys=True)
+        with self._transaction():
+            cur = self._db.execute(
+                "INSERT INTO jobs (state, priority, prompt, model, request, created) "
+                "VALUES ('queued', ?, ?, ?, ?, ?)",
+                (priority, request.prompt, request.model, data, time.time()),
+            )
+            job_id = cur.lastrowid
+        assert job_id is not None  # an INSERT always sets it
+        return self.get(job_id)
+
+    def claim_batch(
+        self, batch_key: Callable[[GenerationRequest], Hashable], *, max_size: int
+    ) -> list[JobRecord]:
+        """Atomically move the next queued job and its batch partners to ``running``.
+
+        The highest-priority (then oldest) queued job leads; queued jobs whose
+        ``batch_key`` equals the leader's join it, in queue order, up to
+        ``max_size``. A job whose request no longer parses, or that
+        ``batch_key`` rejects, is marked failed. Returns ``[]`` when nothing is
+        queued.
+        """
+        if max_size < 1:
+            raise ValueError(f"max_size must be at least 1, got {max_size}")
+        now = time.time()
+        with self._transaction():
+            rows = self._db.execute(
+                "SELECT id, request FROM jobs WHERE state = 'queued' "
+                "ORDER BY priority DESC, id ASC LIMIT ?",
+                (CLAIM_WINDOW,),
+            ).fetchall()
+            leader_key: Hashable = None
+            chosen: list[int] = []
+            for job_id, text in rows:
+                try:
+                    key = batch_key(GenerationRequest.from_dict(json.loads(text)))
+                except (DgxPixelsError, ValueError) as exc:
+                    self._db.execute(
+                        "UPDATE jobs SET state = 'failed', finished = ?, error_kind = ?, "
+                        "error = ? WHERE id = ?",
+                        (now, type(exc).__name__, str(exc), job_id),
+                    )
+                    continue
+                if not chosen:
+                    leader_key = key
+                if key == leader_key:
+                    chosen.append(job_id)
+                    if len(chosen) == max_size:
+                        break
+            self._db.executemany(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, started = ?, "
+                "finished = NULL WHERE id = ?",
+                [(now, j) for j in chosen],
+            )
+        return [self.get(j) for j in chosen]
+
+    def finish(self, job_id: int, outputs: Sequence[dict[str, str]]) -> JobRecord:
+        """Mark a running job done with its outputs, in one transaction."""
+        return self._end_running(
+            job_id, "done", outputs=json.dumps(list(outputs)), error_kind=None, error=None
+        )
+
+    def fail(self, job_id: int, kind: str, message: str) -> JobRecord:
+        """Mark a running job failed with the error's class name and message."""
+        return self._end_running(job_id, "failed", error_kind=kind, error=message)
+
+    def mark_cancelled(self, job_id: int) -> JobRecord:
+        """Mark a running job cancelled (its interrupt took effect)."""
+        return self._end_running(job_id, "cancelled")
+
+    def cancel(self, job_id: int) -> JobRecord:
+        """Cancel a job: a queued one ends ``cancelled`` now; a running one is flagged.
+
+        The worker interrupts a flagged running job and calls
+        :meth:`mark_cancelled`. A finished job is returned unchanged.
+        """
+        with self._transaction():
+            self._db.execute(
+                "UPDATE jobs SET state = 'cancelled', finished = ? "
+                "WHERE id = ? AND state = 'queued'",
+                (time.time(), job_id),
+            )
+            self._db.execute(
+                "UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'",
+                (job_id,),
+            )
+        return self.get(job_id)
+
+    def requeue(self, job_ids: Iterable[int], *, count_attempt: bool = False) -> None:
+        """Put running jobs back in the queue (a graceful stop, a batch partner cancelled).
+
+        Unless ``count_attempt``, the interrupted run does not count as an attempt.
+        """
+        delta = 0 if count_attempt else 1
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE jobs SET state = 'queued', attempts = max(attempts - ?, 0), "
+                "started = NULL WHERE id = ? AND state = 'running'",
+                [(delta, j) for j in job_ids],
+            )
+
+    def recover(self) -> Recovery:
+        """Deal with jobs left ``running`` by a worker that died; call once at start.
+
+        A job with a pending cancel is cancelled; one that has used
+        ``max_attempts`` is failed; every other one is queued again.
+        """
+        now = time.time()
+        with self._transaction():
+            rows = self._db.execute(
+                "SELECT id, attempts, cancel_requested FROM jobs WHERE state = 'running'"
+            ).fetchall()
+            requeued, failed, cancelled = [], [], []
+            for job_id, attempts, cancel in rows:
+                if cancel:
+                    cancelled.append(job_id)
+                    self._db.execute(
+                        "UPDATE jobs SET state = 'cancelled', finished = ? WHERE id = ?",
+                        (now, job_id),
+                    )
+                elif attempts >= self.max_attempts:
+                    failed.append(job_id)
+                    self._db.execute(
+                        "UPDATE jobs SET state = 'failed', finished = ?, error_kind = ?, "
+                        "error = ? WHERE id = ?",
+                        (
+                            now,
+                            "WorkerDied",
+                            f"the worker stopped during each of {attempts} attempts",
+                            job_id,
+                        ),
+                    )
+                else:
+                    requeued.append(job_id)
+                    self._db.execute(
+                        "UPDATE jobs SET state = 'queued', started = NULL WHERE id = ?", (job_id,)
+                    )
+        return Recovery(tuple(requeued), tuple(failed), tuple(cancelled))
+
+    # ----------------------------------------------------------------- internals
+
+    def _end_running(self, job_id: int, state: str, **columns: Any) -> JobRecord:
+        sets = ", ".join(f"{name} = ?" for name in columns)
+        with self._transaction():
+            cur = self._db.execute(
+                f"UPDATE jobs SET state = ?, finished = ?{', ' if sets else ''}{sets} "
+                "WHERE id = ? AND state = 'running'",
+                (state, time.time(), *columns.values(), job_id),
+            )
+            if cur.rowcount != 1:
+                current = self.get(job_id).state
+                raise JobError(
+                    f"job {job_id} is {current}, not running; cannot mark it {state}",
+                    job=job_id,
+                )
+        return self.get(job_id)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error): one writer at a time."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _record(row: tuple[Any, ...]) -> JobRecord:
+    (job_id, state, priority, attempts, prompt, model, request, created) = row[:8]
+    started, finished, outputs, error_kind, error = row[8:]
+    return JobRecord(
+        id=job_id,
+        state=state,
+        priority=priority,
+        attempts=attempts,
+        prompt=prompt,
+        model=model,
+        request=json.loads(request),
+        created=created,
+        started=started,
+        finished=finished,
+        outputs=json.loads(outputs),
+        error_kind=error_kind,
+        error=error,
+    )
+
+
+def request_of(job: JobRecord) -> GenerationRequest:
+    """The job's :class:`GenerationRequest` (as validated when it was queued)."""
+    try:
+        return GenerationRequest.from_dict(job.request)
+    except RequestError as exc:
+        raise RequestError(f"job {job.id}: {exc.message}", job=job.id) from None

@@ -1,0 +1,115 @@
+"""A fake generator that keeps the engine's contract, for testing the job mechanics.
+
+``FakeGenerator.generate`` calls ``on_step`` once per step and raises
+``Interrupted`` within one step of ``interrupt.set()``, like the real engine.
+A test can hold a batch at a step with ``FakeBackend.hold`` (an Event the
+generator waits on before each step) to act while a job is running, without
+sleeping or timing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from dgx_pixels.errors import GenerationError, Interrupted, ModelNotFoundError
+from dgx_pixels.image_files import write_atomic, write_png
+from dgx_pixels.request import GenerationRequest
+
+
+@dataclass(frozen=True)
+class FakeStep:
+    step: int
+    total: int
+    elapsed_s: float
+
+    def preview(self) -> Image.Image:
+        return Image.new("RGB", (128, 128), (self.step * 7 % 256, 40, 90))
+
+
+@dataclass(frozen=True)
+class FakeImage:
+    seed: int
+    sprite: Image.Image
+
+
+@dataclass(frozen=True)
+class FakeResult:
+    request: GenerationRequest
+    images: list[FakeImage]
+
+
+@dataclass
+class FakeGenerator:
+    model_id: str
+    backend: FakeBackend
+
+    def batch_key(self, request: GenerationRequest) -> Hashable:
+        return (request.model, request.size, request.steps, request.loras, request.fast)
+
+    def generate(
+        self,
+        requests: Sequence[GenerationRequest],
+        *,
+        on_step: Callable[[Any], None] | None = None,
+        interrupt: threading.Event | None = None,
+    ) -> list[FakeResult]:
+        b = self.backend
+        b.batches.append([r.prompt for r in requests])
+        if any(r.prompt.startswith("explode") for r in requests):
+            raise GenerationError("the fake engine was asked to fail")
+        total = requests[0].steps
+        t0 = time.monotonic()
+        for step in range(1, total + 1):
+            b.running.set()
+            b.hold.wait()
+            if interrupt is not None and interrupt.is_set():
+                raise Interrupted(f"interrupted at step {step} of {total}")
+            if b.step_delay:
+                time.sleep(b.step_delay)
+            if on_step is not None:
+                on_step(FakeStep(step, total, time.monotonic() - t0))
+        return [
+            FakeResult(
+                r, [FakeImage(s, Image.new("RGBA", r.size, (s % 256, 0, 0, 255))) for s in r.seeds()]
+            )
+            for r in requests
+        ]
+
+
+@dataclass
+class FakeBackend:
+    """Loads :class:`FakeGenerator` for any model id except ``missing:*``."""
+
+    step_delay: float = 0.0
+    hold: threading.Event = field(default_factory=threading.Event)
+    running: threading.Event = field(default_factory=threading.Event)
+    batches: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.hold.set()
+
+    def load(self, model_id: str) -> FakeGenerator:
+        if model_id.startswith("missing:"):
+            raise ModelNotFoundError(f"model {model_id!r} is not cached")
+        return FakeGenerator(model_id, self)
+
+    def save(self, result: Any, out_dir: Path, *, force: bool) -> list[dict[str, str]]:
+        slug = "-".join(result.request.prompt.split())[:40]
+        files = []
+        for image in result.images:
+            sprite = write_png(image.sprite, out_dir / f"{slug}-{image.seed}.png", force=force)
+            meta = write_atomic(
+                json.dumps(result.request.to_dict()).encode(),
+                out_dir / f"{slug}-{image.seed}.json",
+                force=force,
+            )
+            files.append({"sprite": str(sprite), "metadata": str(meta)})
+        return files
