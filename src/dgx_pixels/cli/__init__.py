@@ -32,6 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Any image -> pixel art at a target size and palette.",
     ),
     "palette": ("dgx_pixels.cli._palette", "palette", "List, show and extract palettes."),
+    "worker": ("dgx_pixels.cli._jobs", "worker", "Keep a model warm and run queued jobs."),
+    "submit": ("dgx_pixels.cli._jobs", "submit", "Queue a generation on the running worker."),
+    "jobs": ("dgx_pixels.cli._jobs", "jobs", "List jobs (--json for scripts)."),
+    "watch": ("dgx_pixels.cli._jobs", "watch", "Show a job's live progress until it ends."),
+    "cancel": ("dgx_pixels.cli._jobs", "cancel", "Cancel a queued or running job."),
 }
 
 
