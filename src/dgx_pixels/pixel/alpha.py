@@ -9,7 +9,8 @@ an arm and the body, the inside of a ring). So :func:`remove_background`
 2. marks every pixel within tolerance of that colour as a candidate;
 3. removes the candidate regions that touch the border (the flood fill), and
 4. also removes enclosed candidate regions that are large enough not to be a
-   detail of the sprite (``min_hole``, a share of the image area);
+   detail of the sprite (``min_hole``, a share of the image area) or whose
+   colour is the background's almost exactly;
 5. binarises alpha: every pixel ends fully opaque or fully transparent.
 
 >>> from PIL import Image
@@ -48,6 +49,9 @@ DEFAULT_TOLERANCE = 0.06
 #: Share of border pixels that must match the background colour for the
 #: image to count as having a background at all (else nothing is removed).
 _BORDER_AGREEMENT = 0.6
+#: An enclosed region of any size is removed when its mean distance to the
+#: background colour is within this share of the tolerance (clearly background).
+_EXACT_SHARE = 0.25
 
 
 def binarize_alpha(image: Image.Image, *, threshold: int = ALPHA_THRESHOLD) -> Image.Image:
@@ -135,8 +139,10 @@ def remove_background(
         automatically for a noisy background.
     min_hole : float
         An enclosed region of background colour is removed when it covers at
-        least this share of the image (and at least 2 pixels); smaller ones
-        are kept as sprite detail (an eye, a highlight).
+        least this share of the image (and at least 2 pixels), or when its
+        mean colour is within a quarter of the tolerance of the background
+        (clearly background, however small); other small regions are kept as
+        sprite detail (an eye, a highlight near the background colour).
     background : (r, g, b) or None
         The background colour if known; else estimated from the border.
 
@@ -167,16 +173,20 @@ def remove_background(
     lab = srgb_to_oklab(to_float_rgb(rgba[..., :3]))
     tol = _noise_tolerance(_border(lab), centre, tolerance)
     # 2. candidates
-    candidate = (np.linalg.norm(lab - centre, axis=-1) <= tol) & opaque
-    # 3. + 4. regions touching the border, and enclosed regions large enough
+    dist = np.linalg.norm(lab - centre, axis=-1)
+    candidate = (dist <= tol) & opaque
+    # 3. + 4. regions touching the border; enclosed ones large enough or clearly background
     labels, n = label_components(candidate)
     if n == 0:
         return to_image(_binarised(rgba, opaque))
-    sizes = np.bincount(labels.reshape(-1), minlength=n + 1)
+    flat = labels.reshape(-1)
+    sizes = np.bincount(flat, minlength=n + 1)
+    mean_dist = np.bincount(flat, weights=dist.reshape(-1), minlength=n + 1) / np.maximum(sizes, 1)
     touches = np.zeros(n + 1, dtype=bool)
     touches[np.unique(_border(labels))] = True
     big = sizes >= max(2.0, min_hole * labels.size)
-    remove = touches | big
+    exact = mean_dist <= tol * _EXACT_SHARE
+    remove = touches | big | exact
     remove[0] = False
     # 5. binary alpha
     return to_image(_binarised(rgba, opaque & ~remove[labels]))

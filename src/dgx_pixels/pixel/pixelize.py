@@ -1,0 +1,236 @@
+"""Pixelize: any image (photo, render, illustration) -> pixel art at a target size.
+
+A plain downscale loses what makes pixel art readable: a box filter averages a
+thin dark outline into the fill around it (a muddy halo), a median drops it
+when it covers less than half of a cell. The ``"contrast"`` method, in the
+spirit of PixelOE's contrast-aware downscale, looks at each target cell's
+lightness (OKLab L):
+
+- a low-contrast cell (L range below ``contrast``) takes its median colour;
+- a cell holding a dark detail (its darker half covers at least ``min_share``
+  of the cell) takes the *core* of that detail: the mean of its darkest
+  quarter (by L range), so a thin dark line survives, in its own colour, not
+  washed out by blur;
+- otherwise the cell takes its median colour (bright specks and noise do not
+  flip a cell).
+
+A cell is opaque when at least half of it is. Measured on real sprites, see
+``tests/pixel/test_pixelize.py`` and the report in the module's tests.
+
+>>> from PIL import Image
+>>> img = Image.new("RGB", (40, 40), (230, 230, 230))
+>>> img.paste((10, 10, 10), (19, 0, 22, 40))          # a 3-px dark line
+>>> downscale(img, size=(8, 8), method="contrast").getpixel((4, 0))
+(10, 10, 10, 255)
+>>> downscale(img, size=(8, 8), method="box").getpixel((4, 0))[0] > 100
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from dgx_pixels.errors import InputError
+from dgx_pixels.pixel._arrays import U8, Bool, check_image, rgba_array, to_image
+from dgx_pixels.pixel.color import oklab_to_srgb, srgb_to_oklab, to_float_rgb
+from dgx_pixels.pixel.dither import DITHER_MODES
+from dgx_pixels.pixel.palette import Palette, parse_auto, resolve_palette
+from dgx_pixels.pixel.quantize import extract_palette, map_to_palette
+
+__all__ = ["DOWNSCALE_METHODS", "check_size", "downscale", "pixelize"]
+
+#: How a cell's colour is chosen when downscaling.
+DOWNSCALE_METHODS = ("contrast", "median", "box", "nearest")
+
+# At most this many samples per cell side; a larger ratio is first box-reduced.
+_MAX_SAMPLES = 32
+
+
+def check_size(size: object, image_size: tuple[int, int]) -> tuple[int, int]:
+    """Check a target ``(width, height)`` against the input size; return it.
+
+    >>> check_size((16, 8), (64, 64))
+    (16, 8)
+    >>> check_size((0, 8), (64, 64))
+    Traceback (most recent call last):
+    ...
+    dgx_pixels.errors.InputError: size must be at least 1x1, got 0x8
+    """
+    ok = (
+        isinstance(size, tuple)
+        and len(size) == 2
+        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in size)
+    )
+    if not ok:
+        raise InputError(f"size must be a (width, height) pair of integers, got {size!r}")
+    w, h = int(size[0]), int(size[1])  # type: ignore[index]
+    if w < 1 or h < 1:
+        raise InputError(f"size must be at least 1x1, got {w}x{h}", option="size")
+    iw, ih = image_size
+    if w > iw or h > ih:
+        raise InputError(f"size {w}x{h} is larger than the {iw}x{ih} input", option="size")
+    return w, h
+
+
+def _cell_samples(image: Image.Image, size: tuple[int, int]) -> U8:
+    """Every target cell's source pixels as ``(h, w, n, 4)`` (nearest resampling to a
+    whole number of samples per cell, so no source pixel is skipped)."""
+    w, h = size
+    kx = math.ceil(image.width / w)
+    ky = math.ceil(image.height / h)
+    if max(kx, ky) > _MAX_SAMPLES:
+        f = math.ceil(max(kx, ky) / _MAX_SAMPLES)
+        image = image.reduce(f)
+        kx, ky = math.ceil(image.width / w), math.ceil(image.height / h)
+    big = rgba_array(image.resize((w * kx, h * ky), Image.Resampling.NEAREST))
+    cells = big.reshape(h, ky, w, kx, 4).transpose(0, 2, 1, 3, 4).reshape(h, w, ky * kx, 4)
+    return cells
+
+
+def downscale(
+    image: Image.Image,
+    *,
+    size: tuple[int, int],
+    method: str = "contrast",
+    contrast: float = 0.12,
+    min_share: float = 0.25,
+) -> Image.Image:
+    """Downscale to ``size`` choosing one representative colour per cell.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The source, at least as large as ``size``.
+    size : (int, int)
+        Target width and height.
+    method : {"contrast", "median", "box", "nearest"}
+        ``"contrast"`` keeps thin dark details (see the module doc); ``"median"``
+        is the per-channel median of each cell; ``"box"`` the area average
+        (Pillow's BOX filter); ``"nearest"`` the cell's centre pixel.
+    contrast : float
+        OKLab L range above which a cell counts as holding detail (0..1).
+    min_share : float
+        The least share of a cell a dark detail must cover to win it (0..1).
+
+    Returns
+    -------
+    PIL.Image.Image
+        RGBA at ``size``, alpha fully on or off.
+
+    Examples
+    --------
+    >>> img = Image.new("RGB", (30, 20), (200, 100, 50))
+    >>> downscale(img, size=(3, 2), method="median").getpixel((2, 1))
+    (200, 100, 50, 255)
+    """
+    check_image(image)
+    size = check_size(size, image.size)
+    if method not in DOWNSCALE_METHODS:
+        raise InputError(f"method must be one of {', '.join(DOWNSCALE_METHODS)}, got {method!r}")
+    if not 0.0 <= contrast <= 1.0:
+        raise InputError(f"contrast must be within 0..1, got {contrast}")
+    if not 0.0 < min_share <= 1.0:
+        raise InputError(f"min_share must be within (0, 1], got {min_share}")
+    if method == "box":
+        small = rgba_array(image.convert("RGBA").resize(size, Image.Resampling.BOX))
+        small[..., 3] = np.where(small[..., 3] >= 128, 255, 0)
+        small[small[..., 3] == 0] = 0
+        return to_image(small)
+    if method == "nearest":
+        small = rgba_array(image.convert("RGBA").resize(size, Image.Resampling.NEAREST))
+        small[..., 3] = np.where(small[..., 3] >= 128, 255, 0)
+        small[small[..., 3] == 0] = 0
+        return to_image(small)
+    cells = _cell_samples(image, size)
+    ok: Bool = cells[..., 3] >= 128
+    opaque: Bool = ok.mean(axis=-1) >= 0.5
+    any_ok: Bool = np.any(ok, axis=-1)
+    # cells without a single opaque sample use all samples (they end transparent anyway)
+    ok = np.where(any_ok[..., None], ok, True)
+    if method == "median":
+        rgb = to_float_rgb(cells[..., :3])
+        masked = np.where(ok[..., None], rgb, np.nan)
+        out_rgb = np.nanmedian(masked, axis=2)
+    else:
+        out_rgb = _contrast_colours(cells, ok, contrast=contrast, min_share=min_share)
+    out = np.zeros((*opaque.shape, 4), dtype=np.uint8)
+    out[..., :3] = np.clip(np.rint(out_rgb * 255), 0, 255).astype(np.uint8)
+    out[..., 3] = 255
+    out[~opaque] = 0
+    return to_image(out)
+
+
+def _contrast_colours(
+    cells: U8, ok: np.ndarray, *, contrast: float, min_share: float
+) -> np.ndarray:
+    """The contrast-aware representative (sRGB floats, (h, w, 3)) of every cell."""
+    lab = srgb_to_oklab(to_float_rgb(cells[..., :3]))
+    lum = lab[..., 0]
+    lo = np.where(ok, lum, np.inf).min(axis=-1)
+    hi = np.where(ok, lum, -np.inf).max(axis=-1)
+    n_ok = ok.sum(axis=-1)
+    span = hi - lo
+    dark_half = ok & (lum < ((lo + hi) / 2)[..., None])
+    dark_share = dark_half.sum(axis=-1) / n_ok
+    core = ok & (lum <= (lo + 0.25 * span)[..., None])
+    core_lab = (lab * core[..., None]).sum(axis=2) / core.sum(axis=-1)[..., None]
+    median_lab = np.nanmedian(np.where(ok[..., None], lab, np.nan), axis=2)
+    detail = (span >= contrast) & (dark_share >= min_share)
+    chosen = np.where(detail[..., None], core_lab, median_lab)
+    return oklab_to_srgb(chosen)
+
+
+def pixelize(
+    image: Image.Image,
+    *,
+    size: tuple[int, int],
+    palette: str | Palette | None = None,
+    dither: str = "none",
+    method: str = "contrast",
+    seed: int = 0,
+) -> Image.Image:
+    """Any image -> pixel art at ``size``, optionally on a palette.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The source (not changed).
+    size : (int, int)
+        Target width and height; at least 1x1 and no larger than the input.
+    palette : str, Palette or None
+        A built-in name, a palette file, ``"auto:N"`` (N colours extracted from
+        the downscaled image) or a :class:`Palette`; None keeps the colours.
+    dither : {"none", "ordered", "error-diffusion"}
+        Dithering when mapping onto the palette.
+    method : {"contrast", "median", "box", "nearest"}
+        How each cell's colour is chosen (see :func:`downscale`).
+    seed : int
+        Seed for ``auto:N`` extraction.
+
+    Returns
+    -------
+    PIL.Image.Image
+        RGBA at ``size`` with binary alpha.
+
+    Examples
+    --------
+    >>> img = Image.linear_gradient("L").convert("RGB").resize((64, 64))
+    >>> out = pixelize(img, size=(16, 16), palette="gameboy", dither="ordered")
+    >>> out.size, len(out.getcolors())
+    ((16, 16), 4)
+    """
+    check_image(image)
+    if dither not in DITHER_MODES:
+        raise InputError(f"dither must be one of {', '.join(DITHER_MODES)}, got {dither!r}")
+    small = downscale(image, size=size, method=method)
+    if palette is None:
+        return small
+    if isinstance(palette, str):
+        n = parse_auto(palette)
+        pal = extract_palette(small, n, seed=seed) if n is not None else resolve_palette(palette)
+    else:
+        pal = palette
+    return map_to_palette(small, pal, dither=dither)
