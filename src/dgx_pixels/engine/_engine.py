@@ -1,0 +1,408 @@
+"""The engine: one warm SDXL pipeline, requests in, sprites out.
+
+``Engine.load`` is slow (it loads weights); ``Engine.generate`` runs a batch
+of requests that share a :meth:`Engine.batch_key`. Progress is reported
+through ``on_step`` and the run stops within one denoising step of
+``interrupt`` being set.
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from dgx_pixels import __version__
+from dgx_pixels.engine._checks import PreparedRequest, effective_loras, pixel_spec, prepare_request
+from dgx_pixels.engine._device import Placement, choose_memory, place
+from dgx_pixels.engine._loading import load_pipeline, quiet_libraries
+from dgx_pixels.engine._loras import LoraFile, locate_lora
+from dgx_pixels.engine._preview import latent_preview
+from dgx_pixels.engine._schedulers import canonical_scheduler, make_scheduler
+from dgx_pixels.engine._types import GeneratedImage, GenerationResult, LoraInfo, StepInfo, Timings
+from dgx_pixels.engine.models import ModelSpec, resolve_model
+from dgx_pixels.errors import DgxPixelsError, GenerationError, Interrupted, ModelError, RequestError
+from dgx_pixels.request import GenerationRequest
+
+__all__ = ["Engine"]
+
+#: Approximate weight size in GiB at 16 bits, for choosing memory options.
+_WEIGHTS_GIB_16 = {"random:sdxl-tiny": 0.01}
+_SDXL_WEIGHTS_GIB_16 = 6.5
+
+
+class _Stop(Exception):
+    """Raised from the step callback to leave the denoising loop at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One image to draw: which request it belongs to and its inputs."""
+
+    index: int
+    prepared: PreparedRequest
+    seed: int
+
+
+class Engine:
+    """A loaded model ready to generate. Create it with :meth:`Engine.load`."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        pipe: Any,
+        placement: Placement,
+        model_info: dict[str, Any],
+        max_batch: int,
+    ) -> None:
+        self._spec = spec
+        self._pipe = pipe
+        self._placement = placement
+        self._model_info = model_info
+        self._max_batch = max_batch
+        self._base_scheduler_config = pipe.scheduler.config
+        self._variants: dict[str, Any] = {"txt2img": pipe}
+        self._lora_files: dict[tuple[str, float], LoraFile] = {}
+        self._loaded_adapters: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- loading -------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        model_id: str,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        memory: str | None = None,
+        max_batch: int | None = None,
+    ) -> Engine:
+        """Load ``model_id`` (see :mod:`dgx_pixels.engine.models`) onto a device.
+
+        ``device``: ``auto`` (default), ``cuda[:N]``, ``mps`` or ``cpu``;
+        ``dtype``: ``auto``, ``fp32``, ``fp16`` or ``bf16``; ``memory``:
+        ``auto`` or a plan name from ``MEMORY_PLANS``; ``max_batch``: the most
+        images drawn at once (default 8 on a GPU, 4 on a CPU). Raises
+        :class:`ModelNotFoundError` when the model is not available and
+        :class:`ModelError` when it cannot be loaded.
+        """
+        # 1. What and where.
+        spec = resolve_model(model_id)
+        placement = place(device, dtype)
+        weights = _WEIGHTS_GIB_16.get(spec.id, _SDXL_WEIGHTS_GIB_16)
+        if placement.dtype_name == "fp32":
+            weights *= 2
+        plan = choose_memory(placement, weights, memory)
+        if max_batch is not None and max_batch < 1:
+            raise RequestError(f"max_batch must be at least 1, got {max_batch}")
+        batch = max_batch or (4 if placement.device_name == "cpu" else 8)
+        # 2. Load.
+        with quiet_libraries():
+            pipe, info = load_pipeline(spec, placement, plan)
+        info["memory"] = {
+            "vae_slicing": plan.vae_slicing,
+            "vae_tiling": plan.vae_tiling,
+            "offload": plan.offload,
+        }
+        return cls(spec, pipe, placement, info, batch)
+
+    @property
+    def model_id(self) -> str:
+        """The model id this engine was loaded with."""
+        return self._spec.id
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The resolved model."""
+        return self._spec
+
+    @property
+    def device(self) -> str:
+        """The device name, such as ``cuda`` or ``cpu``."""
+        return self._placement.device_name
+
+    @property
+    def dtype(self) -> str:
+        """The number format: ``fp32``, ``fp16`` or ``bf16``."""
+        return self._placement.dtype_name
+
+    @property
+    def pipeline(self) -> Any:
+        """The underlying diffusers text-to-image pipeline (for benchmarks and tests)."""
+        return self._pipe
+
+    # -- batching ------------------------------------------------------------
+
+    def batch_key(self, request: GenerationRequest) -> Hashable:
+        """Requests with equal keys may run as one batch in :meth:`generate`."""
+        try:
+            scheduler = canonical_scheduler(request.scheduler)
+        except RequestError:
+            scheduler = request.scheduler
+        drawing = request.extra.get("drawing_size")
+        return (
+            request.model,
+            request.size,
+            tuple(drawing) if isinstance(drawing, (list, tuple)) else drawing,
+            request.steps,
+            scheduler,
+            request.guidance,
+            tuple((lo.id, lo.weight) for lo in request.loras),
+            request.fast,
+            request.init is not None,
+            request.mask is not None,
+            request.strength if request.init is not None else None,
+        )
+
+    # -- generation ----------------------------------------------------------
+
+    def generate(
+        self,
+        requests: Sequence[GenerationRequest],
+        *,
+        on_step: Callable[[StepInfo], None] | None = None,
+        interrupt: threading.Event | None = None,
+    ) -> list[GenerationResult]:
+        """Draw every image of ``requests`` (one batch) and turn each into a sprite.
+
+        Returns one :class:`GenerationResult` per request, its images in
+        ``request.seeds()`` order. Raises :class:`RequestError` if the
+        requests do not share a batch key or are for another model,
+        :class:`Interrupted` when ``interrupt`` is set, and
+        :class:`GenerationError` when the pipeline fails.
+        """
+        with self._lock, quiet_libraries():
+            return self._generate(list(requests), on_step, interrupt)
+
+    def _generate(
+        self,
+        requests: list[GenerationRequest],
+        on_step: Callable[[StepInfo], None] | None,
+        interrupt: threading.Event | None,
+    ) -> list[GenerationResult]:
+        started = time.perf_counter()
+        # 1. Check the batch and each request.
+        if not requests:
+            raise RequestError("generate needs at least one request")
+        for request in requests:
+            if request.model != self._spec.id:
+                raise RequestError(
+                    f"request is for model {request.model!r} but this engine has "
+                    f"{self._spec.id!r} loaded",
+                    option="model",
+                )
+        keys = {self.batch_key(r) for r in requests}
+        if len(keys) > 1:
+            raise RequestError(
+                "requests in one batch must share size, steps, scheduler, "
+                "guidance, LoRAs and image inputs"
+            )
+        prepared = [prepare_request(r, self._spec) for r in requests]
+        first = prepared[0]
+        # 2. Set up the pipeline: variant, scheduler, LoRAs.
+        loras = self._activate_loras(effective_loras(first.request, self._spec))
+        mode = (
+            "inpaint"
+            if first.mask is not None
+            else "img2img"
+            if first.init is not None
+            else "txt2img"
+        )
+        pipe = self._variant(mode)
+        pipe.scheduler = make_scheduler(first.scheduler, self._base_scheduler_config)
+        # 3. Draw, in chunks of at most max_batch images.
+        items = [_Item(i, p, seed) for i, p in enumerate(prepared) for seed in p.request.seeds()]
+        chunks = [items[i : i + self._max_batch] for i in range(0, len(items), self._max_batch)]
+        raws: list[Image.Image] = []
+        progress = _Progress(len(chunks), started, on_step, interrupt)
+        for chunk in chunks:
+            raws.extend(self._draw(pipe, mode, chunk, progress))
+        denoise_s = time.perf_counter() - started
+        # 4. Pixel post-processing: raw drawing -> true-resolution sprite.
+        post_start = time.perf_counter()
+        images: list[list[GeneratedImage]] = [[] for _ in prepared]
+        for item, raw in zip(items, raws, strict=True):
+            sprite = _to_sprite(raw, item.prepared.request)
+            images[item.index].append(GeneratedImage(item.seed, sprite, raw))
+        postprocess_s = time.perf_counter() - post_start
+        # 5. Results.
+        timings = Timings(time.perf_counter() - started, denoise_s, postprocess_s, len(items))
+        versions = _versions()
+        lora_info = [LoraInfo(f.ref.id, f.ref.weight, f.path.name, f.sha256) for f in loras]
+        return [
+            GenerationResult(
+                request=p.request,
+                images=images[i],
+                timings=timings,
+                drawing_size=(p.drawing.width, p.drawing.height),
+                factor=p.drawing.factor,
+                scheduler=p.scheduler,
+                device=self._placement.description,
+                dtype=self._placement.dtype_name,
+                model=dict(self._model_info),
+                loras=lora_info,
+                versions=versions,
+            )
+            for i, p in enumerate(prepared)
+        ]
+
+    def _draw(self, pipe: Any, mode: str, chunk: list[_Item], progress: _Progress) -> list[Any]:
+        import torch
+
+        progress.check()
+        request = chunk[0].prepared.request
+        drawing = chunk[0].prepared.drawing
+        kwargs: dict[str, Any] = {
+            "prompt": [it.prepared.request.prompt for it in chunk],
+            "negative_prompt": [it.prepared.request.negative_prompt for it in chunk],
+            "num_inference_steps": request.steps,
+            "guidance_scale": request.guidance,
+            "generator": [torch.Generator(device="cpu").manual_seed(it.seed) for it in chunk],
+            "height": drawing.height,
+            "width": drawing.width,
+            "output_type": "pil",
+            "callback_on_step_end": progress.callback,
+            "callback_on_step_end_tensor_inputs": ["latents"],
+        }
+        if mode != "txt2img":
+            kwargs["image"] = [it.prepared.init for it in chunk]
+            kwargs["strength"] = request.strength
+        if mode == "img2img":  # the image-to-image pipeline draws at the image's size
+            del kwargs["height"], kwargs["width"]
+        if mode == "inpaint":
+            kwargs["mask_image"] = [it.prepared.mask for it in chunk]
+        try:
+            with torch.inference_mode():
+                output = pipe(**kwargs)
+        except _Stop:
+            raise Interrupted("generation interrupted", stage="denoise") from None
+        except DgxPixelsError:
+            raise
+        except (RuntimeError, ValueError) as exc:
+            raise GenerationError(
+                f"generation failed on {self._placement.description}: {_first_line(exc)}",
+                stage="denoise",
+            ) from exc
+        progress.chunk_done()
+        return list(output.images)
+
+    def _variant(self, mode: str) -> Any:
+        """The pipeline for ``mode``, sharing the loaded modules (made once)."""
+        if mode not in self._variants:
+            diffusers: Any = importlib.import_module("diffusers")
+            cls = (
+                diffusers.StableDiffusionXLInpaintPipeline
+                if mode == "inpaint"
+                else diffusers.StableDiffusionXLImg2ImgPipeline
+            )
+            variant = cls.from_pipe(self._pipe)
+            variant.set_progress_bar_config(disable=True)
+            self._variants[mode] = variant
+        return self._variants[mode]
+
+    def _activate_loras(self, refs: Sequence[Any]) -> list[LoraFile]:
+        """Load (once) and enable exactly the LoRAs ``refs`` with their weights."""
+        files = []
+        for ref in refs:
+            key = (ref.id, ref.weight)
+            if key not in self._lora_files:
+                self._lora_files[key] = locate_lora(
+                    ref, cross_attention_dim=self._spec.cross_attention_dim
+                )
+            files.append(self._lora_files[key])
+        for f in files:
+            if f.adapter_name not in self._loaded_adapters:
+                try:
+                    self._pipe.load_lora_weights(str(f.path), adapter_name=f.adapter_name)
+                except (ValueError, RuntimeError, KeyError) as exc:
+                    raise ModelError(
+                        f"LoRA {f.ref.id} cannot be applied to {self._spec.id}: {_first_line(exc)}",
+                        lora=f.ref.id,
+                    ) from None
+                self._loaded_adapters.add(f.adapter_name)
+        if files:
+            self._pipe.enable_lora()
+            self._pipe.set_adapters(
+                [f.adapter_name for f in files], adapter_weights=[f.ref.weight for f in files]
+            )
+        elif self._loaded_adapters:
+            self._pipe.disable_lora()
+        return files
+
+
+class _Progress:
+    """Step counting, the ``on_step`` callback and the interrupt check."""
+
+    def __init__(
+        self,
+        chunks: int,
+        started: float,
+        on_step: Callable[[StepInfo], None] | None,
+        interrupt: threading.Event | None,
+    ) -> None:
+        self._chunks = chunks
+        self._started = started
+        self._on_step = on_step
+        self._interrupt = interrupt
+        self._done_before = 0
+        self._per_chunk = 0
+
+    def check(self) -> None:
+        if self._interrupt is not None and self._interrupt.is_set():
+            raise Interrupted("generation interrupted", stage="denoise")
+
+    def callback(self, pipe: Any, i: int, t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        if self._interrupt is not None and self._interrupt.is_set():
+            raise _Stop
+        self._per_chunk = int(pipe.num_timesteps)
+        if self._on_step is not None:
+            latents = tensors["latents"]
+            self._on_step(
+                StepInfo(
+                    step=self._done_before + i + 1,
+                    total=self._per_chunk * self._chunks,
+                    elapsed_s=time.perf_counter() - self._started,
+                    _preview=lambda: latent_preview(latents),
+                )
+            )
+        return tensors
+
+    def chunk_done(self) -> None:
+        self._done_before += self._per_chunk
+
+
+def _to_sprite(raw: Image.Image, request: GenerationRequest) -> Image.Image:
+    pixel_spec_module: Any = importlib.import_module("dgx_pixels.pixel.spec")
+    sprite: Image.Image = pixel_spec_module.to_pixel_art(raw, pixel_spec(request))
+    return sprite
+
+
+def _versions() -> dict[str, str]:
+    import diffusers
+    import peft
+    import torch
+    import transformers
+
+    versions = {
+        "dgx_pixels": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+    }
+    if torch.version.cuda:
+        versions["cuda"] = str(torch.version.cuda)
+    return versions
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

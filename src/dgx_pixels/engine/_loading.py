@@ -1,0 +1,136 @@
+"""Loading a model into an SDXL pipeline, by the kind of its id.
+
+Every kind ends in the same ``StableDiffusionXLPipeline``, so LoRAs,
+schedulers and memory options work the same on random weights as on real
+ones. Only safetensors are read (``use_safetensors=True``); offline mode
+(``HF_HUB_OFFLINE``) never touches the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dgx_pixels.engine import _hub
+from dgx_pixels.engine._device import MemoryPlan, Placement
+from dgx_pixels.engine._random_models import build_components
+from dgx_pixels.engine.models import ModelSpec, pull_hint
+from dgx_pixels.errors import ModelError, ModelNotFoundError
+
+__all__ = ["apply_memory_plan", "load_pipeline", "quiet_libraries"]
+
+
+@contextlib.contextmanager
+def quiet_libraries() -> Iterator[None]:
+    """Silence diffusers' and transformers' advisory log lines (casts, unused config keys)."""
+    diffusers_logging: Any = importlib.import_module("diffusers.utils.logging")
+    transformers_logging: Any = importlib.import_module("transformers.utils.logging")
+
+    saved = diffusers_logging.get_verbosity(), transformers_logging.get_verbosity()
+    diffusers_logging.set_verbosity_error()
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        diffusers_logging.set_verbosity(saved[0])
+        transformers_logging.set_verbosity(saved[1])
+
+
+def load_pipeline(
+    spec: ModelSpec, placement: Placement, plan: MemoryPlan
+) -> tuple[Any, dict[str, Any]]:
+    """The pipeline for ``spec`` on ``placement`` and a description of what was loaded."""
+    pipeline_class: Any = importlib.import_module("diffusers").StableDiffusionXLPipeline
+    info: dict[str, Any] = {"id": spec.id, "kind": spec.kind, "source": spec.source}
+    if spec.kind == "random":
+        build_on = "cpu" if plan.offload != "none" else placement.device
+        components = build_components(spec.source, device=build_on, dtype=placement.dtype)
+        pipe = pipeline_class(**components)
+        info["weights"] = "random, seed 0"
+    elif spec.kind in ("hub", "folder"):
+        pipe = _from_pretrained(pipeline_class, spec, placement)
+        if spec.kind == "hub":
+            info["revision"] = _cached_revision(spec.source)
+    else:
+        pipe = _from_single_file(pipeline_class, spec, placement)
+        info["sha256"] = _hub.sha256_file(Path(spec.source))
+    pipe.set_progress_bar_config(disable=True)
+    apply_memory_plan(pipe, placement, plan)
+    return pipe, info
+
+
+def apply_memory_plan(pipe: Any, placement: Placement, plan: MemoryPlan) -> None:
+    """Move ``pipe`` to its device, or set up CPU offload, and the VAE options."""
+    if plan.offload == "model":
+        pipe.enable_model_cpu_offload(device=placement.device)
+    elif plan.offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=placement.device)
+    else:
+        pipe.to(placement.device)
+    if plan.vae_slicing:
+        pipe.vae.enable_slicing()
+    if plan.vae_tiling:
+        pipe.vae.enable_tiling()
+
+
+def _from_pretrained(pipeline_class: Any, spec: ModelSpec, placement: Placement) -> Any:
+    offline = _hub.is_offline()
+    if spec.kind == "hub" and offline and _cached_revision(spec.source) is None:
+        raise ModelNotFoundError(
+            f"model {spec.id} is not downloaded and HF_HUB_OFFLINE is set; "
+            f"get it with: {pull_hint(spec.id)}",
+            model=spec.id,
+        )
+    try:
+        return pipeline_class.from_pretrained(
+            spec.source,
+            torch_dtype=placement.dtype,
+            variant=spec.variant,
+            use_safetensors=True,
+            local_files_only=offline,
+            cache_dir=_hub.hub_cache_dir(),
+        )
+    except (OSError, ValueError) as exc:
+        if spec.kind == "hub" and _cached_revision(spec.source) is None:
+            raise ModelNotFoundError(
+                f"model {spec.id} is not downloaded and cannot be fetched now "
+                f"({_first_line(exc)}); get it with: {pull_hint(spec.id)}",
+                model=spec.id,
+            ) from None
+        raise ModelError(
+            f"model {spec.id} cannot be loaded: {_first_line(exc)}", model=spec.id
+        ) from None
+
+
+def _from_single_file(pipeline_class: Any, spec: ModelSpec, placement: Placement) -> Any:
+    try:
+        return pipeline_class.from_single_file(
+            spec.source,
+            torch_dtype=placement.dtype,
+            local_files_only=_hub.is_offline(),
+            cache_dir=_hub.hub_cache_dir(),
+        )
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"checkpoint {spec.id} cannot be loaded ({_first_line(exc)}); a single-file SDXL "
+            f"checkpoint also needs the SDXL base configs: {pull_hint('sdxl-base')}",
+            model=spec.id,
+        ) from None
+
+
+def _cached_revision(repo_id: str) -> str | None:
+    """The snapshot revision of ``repo_id`` in the HF cache, or ``None`` if not cached."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(repo_id, "model_index.json", cache_dir=_hub.hub_cache_dir())
+    if isinstance(found, str):
+        return Path(found).parent.name
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
