@@ -1,0 +1,125 @@
+"""``dgx-pixels pixelize``: any image -> pixel art at a target size and palette."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dgx_pixels.errors import InputError, OutputExistsError
+from dgx_pixels.image_files import read_image, write_png
+from dgx_pixels.pixel.dither import DITHER_MODES
+from dgx_pixels.pixel.metrics import colors_used
+from dgx_pixels.pixel.outline import OUTLINE_SIDES
+from dgx_pixels.pixel.pixelize import DOWNSCALE_METHODS, check_size
+from dgx_pixels.pixel.preview import upscale
+from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
+
+from ._params import check_palette, parse_size
+
+__all__ = ["pixelize"]
+
+
+@click.command("pixelize")
+@click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--size", "size_text", required=True, metavar="WxH", help="Target size, e.g. 32 or 32x48."
+)
+@click.option("--palette", help="Built-in name, .hex/.gpl/.pal file, or auto:N [keep colours].")
+@click.option(
+    "--dither",
+    type=click.Choice(DITHER_MODES),
+    default="none",
+    show_default=True,
+    help="Dithering when mapping onto the palette.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(DOWNSCALE_METHODS),
+    default="contrast",
+    show_default=True,
+    help="How each cell's colour is chosen (contrast keeps thin dark lines).",
+)
+@click.option(
+    "--background",
+    default="keep",
+    show_default=True,
+    metavar="keep|transparent|#rrggbb",
+    help="Keep the background, remove it, or remove it and paint a colour.",
+)
+@click.option("--outline", metavar="darker|#rrggbb", help="Add a 1-px outline.")
+@click.option(
+    "--outline-side", type=click.Choice(OUTLINE_SIDES), default="outside", show_default=True
+)
+@click.option(
+    "--cleanup/--no-cleanup", default=True, show_default=True, help="Remove stray pixels."
+)
+@click.option(
+    "--preview",
+    "preview_factor",
+    type=click.IntRange(1, 64),
+    help="Also write OUT's name + '-preview.png', upscaled by this factor.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the PNG [default: IMAGE's name + '-pixel.png', beside it].",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def pixelize(
+    image: Path,
+    size_text: str,
+    palette: str | None,
+    dither: str,
+    method: str,
+    background: str,
+    outline: str | None,
+    outline_side: str,
+    cleanup: bool,
+    preview_factor: int | None,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Turn IMAGE (a photo, render or drawing) into pixel art of --size.
+
+    Each target pixel takes one representative colour of its cell; with
+    --palette the result is mapped onto a palette (auto:N extracts N colours).
+    """
+    # 1. Options first: a bad option must not cost a decode.
+    size = parse_size(size_text)
+    if palette is not None:
+        check_palette(palette)
+    spec = PixelSpec(
+        size=size,
+        palette=palette,
+        dither=dither,
+        background=background,
+        outline=outline,
+        outline_side=outline_side,
+        cleanup=cleanup,
+        sampling=method,
+    )
+    target = out if out is not None else image.with_name(f"{image.stem}-pixel.png")
+    preview_path = target.with_name(f"{target.stem}-preview.png") if preview_factor else None
+    for path in (target, preview_path):
+        if path is None:
+            continue
+        if image.exists() and path.resolve() == image.resolve():
+            raise InputError(f"{path}: the output would replace the input image", path=str(path))
+        if path.exists() and not force:
+            raise OutputExistsError(
+                f"{path} already exists; use --force to overwrite it", path=str(path)
+            )
+
+    # 2. Read, check the size against the image, convert.
+    picture = read_image(image)
+    check_size(size, picture.size)
+    result = to_pixel_art(picture, spec)
+
+    # 3. Write (atomically; never over an existing file without --force).
+    written = write_png(result, target, force=force)
+    click.echo(f"wrote {written} ({size[0]}x{size[1]}, {colors_used(result)} colours)")
+    if preview_path is not None and preview_factor is not None:
+        big = upscale(result, factor=preview_factor)
+        click.echo(f"wrote {write_png(big, preview_path, force=force)} (preview x{preview_factor})")
