@@ -52,6 +52,15 @@ LAMBDA = 4.0
 #: A boundary whose edge energy reaches this (a typical boundary is 1) is backed
 #: by a real edge.
 SUPPORT = 0.3
+#: A fit this confident is kept as it is (JPEG's block edges are not tried).
+SURE = 0.8
+#: JPEG's largest block (colour planes subsampled 2x2) and how far above the
+#: common level its block edges must rise to be taken out.
+BLOCK = 16
+BLOCKINESS = 0.1
+#: A fit on the deblocked profile is preferred to one that found JPEG's block
+#: lattice itself when its confidence reaches this.
+TRUST_DEBLOCKED = 0.3
 #: An edge cell narrower than this share of a cell is left out.
 EDGE_CELL = 0.5
 
@@ -125,24 +134,65 @@ def fit_axis(profile: Float, length: int, *, period: float | None = None) -> Axi
     nothing = AxisFit((0, length), float(length), 0.0)
     if length < MIN_PERIOD * MIN_CELLS or profile.size != length - 1:
         return nothing
-    floor = float(np.median(profile))
-    excess = profile - floor
+    excess = profile - float(np.median(profile))
     if not np.any(excess > 0):
         return nothing
+    raw = _fit(excess, length, period)
+    if raw is not None and raw.confidence >= SURE:
+        return raw
+    deblocked = _deblock(excess)
+    clean = None if deblocked is None else _fit(deblocked, length, period)
+    if clean is None:
+        return nothing if raw is None else raw
+    if raw is None or (_on_block_lattice(raw.bounds) and clean.confidence >= TRUST_DEBLOCKED):
+        return clean
+    return max(raw, clean, key=lambda f: f.confidence)
+
+
+def _on_block_lattice(bounds: tuple[int, ...]) -> bool:
+    """Do most boundaries sit on JPEG's 8-px block edges?"""
+    b = np.asarray(bounds[1:-1])
+    return b.size >= 2 and float(np.mean(b % 8 == 0)) >= 0.8
+
+
+def _fit(excess: Float, length: int, period: float | None) -> AxisFit | None:
+    """Period (unless given), boundaries, confidence for one profile."""
     if period is None:
         period = _estimate_period(excess, length)
         if period is None:
-            return nothing
+            return None
     signal = _signal(excess, length, period)
     bounds = _boundaries(signal, period)
     period, bounds = _refine(signal, bounds, period)
     confidence = _coherence(np.maximum(excess, 0.0), bounds, period)
     kept = _keep_edge_cells(bounds, length, period)
     if len(kept) < 2:
-        return nothing
-    inner = np.diff(bounds)
-    mean_period = float(np.mean(inner)) if inner.size else period
-    return AxisFit(kept, mean_period, confidence)
+        return None
+    return AxisFit(kept, period, confidence)
+
+
+def _deblock(excess: Float) -> Float | None:
+    """The profile without JPEG's block edges, or None when there are none.
+
+    JPEG codes 8x8 blocks (16x16 for subsampled colour), so a compressed image
+    has extra edges between pixels ``8k - 1`` and ``8k``, from the image's
+    origin, unrelated to the cells. Per position modulo 16, the median of the
+    profile is the level every such position has regardless of the cells; its
+    excess over the common level is taken away. When the cells themselves sit
+    on that lattice this removes real edges too, which is why :func:`fit_axis`
+    keeps whichever version, raw or deblocked, fits with more confidence.
+    """
+    n = excess.size - excess.size % BLOCK
+    if n < 4 * BLOCK:
+        return None
+    per_residue = np.median(excess[:n].reshape(-1, BLOCK), axis=0)
+    common = float(np.median(per_residue))
+    raised = per_residue - common
+    spread = float(np.mean(np.abs(excess))) or 1.0
+    if raised.max() < BLOCKINESS * spread:
+        return None
+    out: Float = excess - np.tile(np.maximum(raised, 0.0), excess.size // BLOCK + 1)[: excess.size]
+    return out
 
 
 def _estimate_period(excess: Float, length: int) -> float | None:
@@ -181,10 +231,11 @@ def _between(acf: Float, periods: Float) -> Float:
     """Highest autocorrelation strictly between lag 0 and the first tooth.
 
     A multiple of the true period (3p, 5p...) has real boundary lags (p, 2p)
-    between its teeth; this catches them. The central peak's own width (blur)
-    is left out.
+    between its teeth; this catches them. The central peak (up to the first
+    local minimum: the width of the blur) is left out.
     """
-    width = int(np.argmax(acf < 0.5)) if np.any(acf < 0.5) else acf.size
+    falling = np.diff(acf) < 0
+    width = int(np.argmin(falling)) if not np.all(falling) else acf.size
     lo = np.maximum(np.ceil(0.2 * periods), width).astype(np.intp)
     hi = np.floor(0.8 * periods).astype(np.intp)
     out = np.full(periods.size, -np.inf)
@@ -206,7 +257,9 @@ def _signal(excess: Float, length: int, period: float) -> Float:
     ends), lightly smoothed so a blurred edge peaks at its centre.
     """
     signal = np.zeros(length + 1)
-    smooth = np.convolve(excess, [0.25, 0.5, 0.25], mode="same")
+    # Cells of 2-3 px have no room for a blurred edge: smoothing would only
+    # leak a boundary's energy onto its neighbours.
+    smooth = np.convolve(excess, [0.25, 0.5, 0.25], mode="same") if period >= 4 else excess
     top = np.sort(smooth)[-max(1, int(length / period)) :]
     scale = float(top.mean())
     signal[1:length] = smooth / (scale if scale > 0 else 1.0)
@@ -236,9 +289,9 @@ def _refine(signal: Float, bounds: list[int], period: float) -> tuple[float, lis
     if backed.size < 2:
         return measured, b.tolist()
     lo, hi = int(b[backed[0]]), int(b[backed[-1]])
+    inner = b[(b >= lo) & (b <= hi)]
     left = lo - measured * np.arange(int(lo / measured), 0, -1)
     right = hi + measured * np.arange(1, int((length - hi) / measured) + 1)
-    inner = b[(b >= lo) & (b <= hi)]
     out = np.concatenate([np.rint(left), inner, np.rint(right)]).astype(np.intp)
     out = out[(out >= 1) & (out <= length - 1)]
     return float(measured), np.unique(out).tolist()
