@@ -8,7 +8,6 @@ size, the scheduler name and the init and mask images scaled to the drawing.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,12 +63,8 @@ def prepare_request(request: GenerationRequest, model: ModelSpec | None = None) 
             if path.is_dir():
                 continue  # the single file inside is checked when it is loaded
             check_lora_file(path, cross_attention_dim=spec.cross_attention_dim, name=lora.id)
-    # 3. The palette, with the pixel toolkit's own check (auto:N is made per image).
-    if request.palette is not None:
-        from dgx_pixels.pixel.palette import parse_auto, resolve_palette
-
-        if parse_auto(request.palette) is None:
-            resolve_palette(request.palette)
+    # 3. The pixel options (palette, dither, background), checked by the pixel toolkit.
+    pixel_spec(request)
     # 4. Init and mask images.
     init = mask = None
     if request.init is not None:
@@ -83,14 +78,19 @@ def effective_loras(request: GenerationRequest, model: ModelSpec) -> tuple[LoraR
     return (*model.loras, *fast, *request.loras)
 
 
-def pixel_spec(request: GenerationRequest) -> Any:
-    """The pixel toolkit's spec for ``request``: sprite size, palette, dither, background."""
-    pixel_spec_module: Any = importlib.import_module("dgx_pixels.pixel.spec")
-    return pixel_spec_module.PixelSpec(
+def pixel_spec(request: GenerationRequest, seed: int = 0) -> Any:
+    """The pixel toolkit's spec for ``request``: sprite size, palette, dither, background.
+
+    ``seed`` is the image's seed, so an ``auto:N`` palette is extracted reproducibly.
+    """
+    from dgx_pixels.pixel.spec import PixelSpec
+
+    return PixelSpec(
         size=request.size,
         palette=request.palette,
         dither=request.dither,
         background=request.background,
+        seed=seed,
     )
 
 

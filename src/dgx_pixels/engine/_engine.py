@@ -12,6 +12,7 @@ import importlib
 import platform
 import threading
 import time
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -229,7 +230,7 @@ class Engine:
         post_start = time.perf_counter()
         images: list[list[GeneratedImage]] = [[] for _ in prepared]
         for item, raw in zip(items, raws, strict=True):
-            sprite = _to_sprite(raw, item.prepared.request)
+            sprite = _to_sprite(raw, item.prepared.request, item.seed)
             images[item.index].append(GeneratedImage(item.seed, sprite, raw))
         postprocess_s = time.perf_counter() - post_start
         # 5. Results.
@@ -320,7 +321,9 @@ class Engine:
         for f in files:
             if f.adapter_name not in self._loaded_adapters:
                 try:
-                    self._pipe.load_lora_weights(str(f.path), adapter_name=f.adapter_name)
+                    with warnings.catch_warnings():  # peft warns on every adapter after the first
+                        warnings.filterwarnings("ignore", message="Already found a `peft_config`")
+                        self._pipe.load_lora_weights(str(f.path), adapter_name=f.adapter_name)
                 except (ValueError, RuntimeError, KeyError) as exc:
                     raise ModelError(
                         f"LoRA {f.ref.id} cannot be applied to {self._spec.id}: {_first_line(exc)}",
@@ -378,10 +381,11 @@ class _Progress:
         self._done_before += self._per_chunk
 
 
-def _to_sprite(raw: Image.Image, request: GenerationRequest) -> Image.Image:
-    pixel_spec_module: Any = importlib.import_module("dgx_pixels.pixel.spec")
-    sprite: Image.Image = pixel_spec_module.to_pixel_art(raw, pixel_spec(request))
-    return sprite
+def _to_sprite(raw: Image.Image, request: GenerationRequest, seed: int) -> Image.Image:
+    """The true-resolution sprite of a raw drawing, by the pixel toolkit."""
+    from dgx_pixels.pixel.spec import to_pixel_art
+
+    return to_pixel_art(raw, pixel_spec(request, seed))
 
 
 def _versions() -> dict[str, str]:

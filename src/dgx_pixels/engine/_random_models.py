@@ -11,9 +11,10 @@ benchmark on it times what real weights would.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
-__all__ = ["RANDOM_CONFIGS", "build_components", "byte_vocab"]
+__all__ = ["RANDOM_CONFIGS", "build_components", "byte_vocab", "write_random_lora"]
 
 _SCHEDULER: dict[str, Any] = {
     "beta_start": 0.00085,
@@ -212,3 +213,28 @@ def build_components(source: str, *, device: Any, dtype: Any, seed: int = 0) -> 
         "tokenizer_2": tokenizer,
         "scheduler": diffusers.EulerDiscreteScheduler(**configs["scheduler"]),
     }
+
+
+def write_random_lora(
+    path: Path, source: str = "sdxl-tiny", *, seed: int = 0, rank: int = 4
+) -> Path:
+    """Write a peft-format LoRA with random weights for the ``source`` random model.
+
+    It covers the attention projections (``to_q``, ``to_k``, ``to_v``,
+    ``to_out.0``) of the UNet, as SDXL style LoRAs do, so LoRA loading and
+    stacking run the real code path on random models. Written as safetensors.
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    unet = build_components(source, device="meta", dtype=torch.float32)["unet"]
+    gen = torch.Generator().manual_seed(seed)
+    tensors: dict[str, Any] = {}
+    for name, module in unet.named_modules():
+        if name.endswith(("to_q", "to_k", "to_v", "to_out.0")):
+            out_features, in_features = module.weight.shape
+            tensors[f"unet.{name}.lora_A.weight"] = torch.randn(rank, in_features, generator=gen)
+            tensors[f"unet.{name}.lora_B.weight"] = torch.randn(out_features, rank, generator=gen)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path))
+    return path
