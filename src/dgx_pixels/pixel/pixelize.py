@@ -9,13 +9,33 @@ lightness (OKLab L):
 - a low-contrast cell (L range below ``contrast``) takes its median colour;
 - a cell holding a dark detail (its darker half covers at least ``min_share``
   of the cell) takes the *core* of that detail: the mean of its darkest
-  quarter (by L range), so a thin dark line survives, in its own colour, not
-  washed out by blur;
+  quarter (by L range), so a thin dark line survives in its own colour, not
+  washed out by blur ...
+- ... unless those dark pixels are spill-over from a neighbour cell that is
+  itself mostly dark and lies on the side the dark pixels sit on (an outline
+  is drawn once, by the cell it belongs to, and does not grow);
 - otherwise the cell takes its median colour (bright specks and noise do not
   flip a cell).
 
-A cell is opaque when at least half of it is. Measured on real sprites, see
-``tests/pixel/test_pixelize.py`` and the report in the module's tests.
+A cell is opaque when at least half of it is.
+
+Measured on 30 DCSS monster sprites (32x32) upscaled 4.5x with bicubic
+smoothing (``python tests/pixel/test_pixelize.py DCSS_FOLDER`` reproduces it):
+
+=========  =========================  ==========  =======================
+method     dark detail kept at 16x16  false dark  mean CIEDE2000 at 32x32
+=========  =========================  ==========  =======================
+contrast   0.66                       0.04        3.7
+median     0.51                       0.00        4.5
+box        0.42                       0.00        5.3
+=========  =========================  ==========  =======================
+
+"Dark detail kept": of the 16x16 cells whose 2x2 source block holds an
+outline-dark pixel (OKLab L < 0.3), the share that stay dark; "false dark":
+cells without one that turn dark. Halving the size, the contrast method keeps
+about 30 % more dark lines than the median and 55 % more than box; at the
+original size it also gives the closest colours (the detail core is less
+blurred than a median).
 
 >>> from PIL import Image
 >>> img = Image.new("RGB", (40, 40), (230, 230, 230))
@@ -34,7 +54,7 @@ import numpy as np
 from PIL import Image
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.pixel._arrays import U8, Bool, check_image, rgba_array, to_image
+from dgx_pixels.pixel._arrays import N4, U8, Bool, check_image, rgba_array, shift, to_image
 from dgx_pixels.pixel.color import oklab_to_srgb, srgb_to_oklab, to_float_rgb
 from dgx_pixels.pixel.dither import DITHER_MODES
 from dgx_pixels.pixel.palette import Palette, parse_auto, resolve_palette
@@ -47,6 +67,9 @@ DOWNSCALE_METHODS = ("contrast", "median", "box", "nearest")
 
 # At most this many samples per cell side; a larger ratio is first box-reduced.
 _MAX_SAMPLES = 32
+# How far (in half-cells from the centre) a cell's dark pixels must lie towards a
+# mostly dark neighbour to count as that neighbour's spill-over.
+_SPILL_OFFSET = 0.3
 
 
 def check_size(size: object, image_size: tuple[int, int]) -> tuple[int, int]:
@@ -75,7 +98,7 @@ def check_size(size: object, image_size: tuple[int, int]) -> tuple[int, int]:
     return w, h
 
 
-def _cell_samples(image: Image.Image, size: tuple[int, int]) -> U8:
+def _cell_samples(image: Image.Image, size: tuple[int, int]) -> tuple[U8, tuple[int, int]]:
     """Every target cell's source pixels as ``(h, w, n, 4)`` (nearest resampling to a
     whole number of samples per cell, so no source pixel is skipped)."""
     w, h = size
@@ -87,7 +110,7 @@ def _cell_samples(image: Image.Image, size: tuple[int, int]) -> U8:
         kx, ky = math.ceil(image.width / w), math.ceil(image.height / h)
     big = rgba_array(image.resize((w * kx, h * ky), Image.Resampling.NEAREST))
     cells = big.reshape(h, ky, w, kx, 4).transpose(0, 2, 1, 3, 4).reshape(h, w, ky * kx, 4)
-    return cells
+    return cells, (ky, kx)
 
 
 def downscale(
@@ -96,7 +119,7 @@ def downscale(
     size: tuple[int, int],
     method: str = "contrast",
     contrast: float = 0.12,
-    min_share: float = 0.25,
+    min_share: float = 0.15,
 ) -> Image.Image:
     """Downscale to ``size`` choosing one representative colour per cell.
 
@@ -144,7 +167,7 @@ def downscale(
         small[..., 3] = np.where(small[..., 3] >= 128, 255, 0)
         small[small[..., 3] == 0] = 0
         return to_image(small)
-    cells = _cell_samples(image, size)
+    cells, grid = _cell_samples(image, size)
     ok: Bool = cells[..., 3] >= 128
     opaque: Bool = ok.mean(axis=-1) >= 0.5
     any_ok: Bool = np.any(ok, axis=-1)
@@ -155,7 +178,7 @@ def downscale(
         masked = np.where(ok[..., None], rgb, np.nan)
         out_rgb = np.nanmedian(masked, axis=2)
     else:
-        out_rgb = _contrast_colours(cells, ok, contrast=contrast, min_share=min_share)
+        out_rgb = _contrast_colours(cells, ok, grid, contrast=contrast, min_share=min_share)
     out = np.zeros((*opaque.shape, 4), dtype=np.uint8)
     out[..., :3] = np.clip(np.rint(out_rgb * 255), 0, 255).astype(np.uint8)
     out[..., 3] = 255
@@ -164,7 +187,7 @@ def downscale(
 
 
 def _contrast_colours(
-    cells: U8, ok: np.ndarray, *, contrast: float, min_share: float
+    cells: U8, ok: np.ndarray, grid: tuple[int, int], *, contrast: float, min_share: float
 ) -> np.ndarray:
     """The contrast-aware representative (sRGB floats, (h, w, 3)) of every cell."""
     lab = srgb_to_oklab(to_float_rgb(cells[..., :3]))
@@ -178,7 +201,23 @@ def _contrast_colours(
     core = ok & (lum <= (lo + 0.25 * span)[..., None])
     core_lab = (lab * core[..., None]).sum(axis=2) / core.sum(axis=-1)[..., None]
     median_lab = np.nanmedian(np.where(ok[..., None], lab, np.nan), axis=2)
-    detail = (span >= contrast) & (dark_share >= min_share)
+    # Dark pixels spilling over from a neighbour cell that is itself mostly dark
+    # (its median lies in this cell's dark half) belong to that cell, not this one.
+    # Only when the dark pixels lie towards that neighbour (centroid in the outer
+    # part of the cell); a line through the middle of the cell is its own detail.
+    mid = (lo + hi) / 2
+    ky, kx = grid
+    rows, cols = np.divmod(np.arange(ky * kx), kx)
+    v = (rows + 0.5) / ky * 2 - 1  # -1 (top) .. 1 (bottom)
+    u = (cols + 0.5) / kx * 2 - 1  # -1 (left) .. 1 (right)
+    n_dark = np.maximum(dark_half.sum(axis=-1), 1)
+    cy = (dark_half * v).sum(axis=-1) / n_dark
+    cx = (dark_half * u).sum(axis=-1) / n_dark
+    spill = np.zeros(mid.shape, dtype=bool)
+    for ny, nx in N4:
+        neighbour_l = shift(median_lab[..., 0], -ny, -nx, fill=np.inf)
+        spill |= (neighbour_l < mid) & (cy * ny + cx * nx > _SPILL_OFFSET)
+    detail = (span >= contrast) & (dark_share >= min_share) & ~spill
     chosen = np.where(detail[..., None], core_lab, median_lab)
     return oklab_to_srgb(chosen)
 
