@@ -91,7 +91,8 @@ def test_thin_line_survives_only_with_contrast() -> None:
 def test_every_method_gives_the_size_and_binary_alpha(method: str) -> None:
     src = Image.open(DATA / "dcss-wolf.png").resize((100, 70), Image.Resampling.BICUBIC)
     out = downscale(src, size=(20, 14), method=method)
-    assert out.size == (20, 14) and out.mode == "RGBA"
+    assert out.size == (20, 14)
+    assert out.mode == "RGBA"
     assert set(np.unique(np.asarray(out)[..., 3]).tolist()) <= {0, 255}
 
 

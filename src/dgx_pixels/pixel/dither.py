@@ -1,7 +1,10 @@
-"""Dithering kernels on OKLab arrays: nearest colour, ordered (Bayer), Floyd–Steinberg.
+"""Dithering kernels: nearest colour, ordered (Bayer), Floyd–Steinberg.
 
 These work on float arrays; :func:`dgx_pixels.pixel.quantize.map_to_palette`
-wraps them for images. Every function returns palette *indices*.
+wraps them for images. Every function returns palette *indices*. Colours are
+*chosen* in OKLab (what looks closest), but dithering *mixes* in linear light,
+as the eye does when it averages a pattern: a 25 % grey dithers to a quarter
+of white pixels, not to the OKLab-lightness midpoint (which looks too bright).
 
 Floyd–Steinberg is exact (the same result as the classic raster-order loop) yet
 vectorised: pixel ``(y, x)`` needs only pixels with a smaller ``x + 2y``, so all
@@ -18,6 +21,7 @@ from numpy.typing import NDArray
 
 from dgx_pixels.errors import InputError
 from dgx_pixels.pixel._arrays import Bool, Float
+from dgx_pixels.pixel.color import linear_to_srgb, srgb_to_oklab
 
 __all__ = ["DITHER_MODES", "bayer_matrix", "floyd_steinberg", "nearest", "ordered"]
 
@@ -63,61 +67,75 @@ def bayer_matrix(n: int) -> Float:
     return out
 
 
-def palette_spacing(palette_lab: Float) -> float:
-    """Median distance from each palette colour to its nearest other colour (OKLab).
+def ordered(linear: Float, palette_linear: Float, palette_lab: Float, *, size: int = 4) -> Index:
+    """Ordered dithering between each pixel's two nearest palette colours.
 
-    The typical step between neighbouring colours: how far ordered dithering
-    must push a colour to reach the next one.
+    The two nearest colours are found in OKLab; the pixel's position ``t``
+    between them is measured in *linear light* (projected onto the segment),
+    and the Bayer threshold picks the second colour where it is below ``t``.
+    Seen from a distance the pattern then has the pixel's true average light.
 
-    >>> palette_spacing(np.array([[0.0, 0, 0], [0.5, 0, 0], [1.0, 0, 0]]))
-    0.5
+    >>> lin = np.array([[0.0, 0, 0], [1.0, 1, 1]])
+    >>> lab = np.array([[0.0, 0, 0], [1.0, 0, 0]])
+    >>> idx = ordered(np.full((4, 4, 3), 0.25), lin, lab)
+    >>> float(idx.mean())   # a quarter of the light: a quarter of the pixels white
+    0.25
     """
-    if len(palette_lab) < 2:
-        return 0.0
-    d = np.linalg.norm(palette_lab[:, None, :] - palette_lab[None, :, :], axis=-1)
-    np.fill_diagonal(d, np.inf)
-    return float(np.median(d.min(axis=1)))
+    h, w = linear.shape[:2]
+    if len(palette_lab) == 1:
+        return np.zeros((h, w), dtype=np.intp)
+    lab = srgb_to_oklab(linear_to_srgb(linear))
+    first, second = _two_nearest(lab, palette_lab)
+    c1, c2 = palette_linear[first], palette_linear[second]
+    seg = c2 - c1
+    denom = np.einsum("...i,...i->...", seg, seg)
+    t = np.einsum("...i,...i->...", linear - c1, seg) / np.where(denom > 1e-12, denom, np.inf)
+    t = np.clip(t, 0.0, 1.0)
+    threshold = np.tile(bayer_matrix(size), (h // size + 1, w // size + 1))[:h, :w]
+    return np.where(threshold < t, second, first)
 
 
-def ordered(lab: Float, palette_lab: Float, *, size: int = 4, strength: float = 1.0) -> Index:
-    """Ordered dithering: offset each pixel by its Bayer threshold, then take the nearest.
+def _two_nearest(lab: Float, palette_lab: Float) -> tuple[Index, Index]:
+    """The nearest and second-nearest palette index of each colour (OKLab)."""
+    flat = lab.reshape(-1, 3)
+    first = np.empty(flat.shape[0], dtype=np.intp)
+    second = np.empty(flat.shape[0], dtype=np.intp)
+    pal_sq = np.einsum("ij,ij->i", palette_lab, palette_lab)
+    for start in range(0, flat.shape[0], _CHUNK):
+        d = pal_sq[None, :] - 2.0 * (flat[start : start + _CHUNK] @ palette_lab.T)
+        two = np.argpartition(d, 1, axis=1)[:, :2]
+        rows = np.arange(two.shape[0])
+        swap = d[rows, two[:, 0]] > d[rows, two[:, 1]]
+        two[swap] = two[swap][:, ::-1]
+        first[start : start + _CHUNK] = two[:, 0]
+        second[start : start + _CHUNK] = two[:, 1]
+    shape = lab.shape[:-1]
+    return first.reshape(shape), second.reshape(shape)
 
-    The offset spans one palette step (:func:`palette_spacing`) times ``strength``
-    on every OKLab axis, so flat areas between two palette colours become an
-    even pattern of both.
 
-    >>> pal = np.array([[0.0, 0, 0], [1.0, 0, 0]])
-    >>> idx = ordered(np.full((4, 4, 3), [0.5, 0, 0]), pal)
-    >>> float(idx.mean())
-    0.5
-    """
-    h, w = lab.shape[:2]
-    m = bayer_matrix(size) - 0.5
-    tiled = np.tile(m, (h // size + 1, w // size + 1))[:h, :w]
-    offset = tiled[..., None] * (palette_spacing(palette_lab) * strength)
-    return nearest(lab + offset, palette_lab)
-
-
-def floyd_steinberg(lab: Float, palette_lab: Float, *, mask: Bool | None = None) -> Index:
-    """Floyd–Steinberg error diffusion in OKLab, in raster order, exact and vectorised.
+def floyd_steinberg(
+    linear: Float, palette_linear: Float, palette_lab: Float, *, mask: Bool | None = None
+) -> Index:
+    """Floyd–Steinberg error diffusion: colours chosen in OKLab, error carried in
+    linear light (so the dithered area keeps its average light), in raster order,
+    exact and vectorised.
 
     Pixels outside ``mask`` (transparent ones) are skipped: they neither take
     nor pass on error.
 
-    >>> pal = np.array([[0.0, 0, 0], [1.0, 0, 0]])
-    >>> idx = floyd_steinberg(np.full((16, 16, 3), [0.25, 0, 0]), pal)
-    >>> round(float(idx.mean()), 2)  # about a quarter white; error at the edges is lost
-    0.23
+    >>> lin = np.array([[0.0, 0, 0], [1.0, 1, 1]])
+    >>> lab = np.array([[0.0, 0, 0], [1.0, 0, 0]])
+    >>> idx = floyd_steinberg(np.full((16, 16, 3), 0.25), lin, lab)
+    >>> round(float(idx.mean()), 2)  # about a quarter white (error at the edges is lost)
+    0.28
     """
-    h, w = lab.shape[:2]
+    h, w = linear.shape[:2]
     m = np.ones((h, w), dtype=bool) if mask is None else mask
     # padded: one column each side, one row below, so the four targets never fall off
     err = np.zeros((h + 1, w + 2, 3))
     live = np.zeros((h + 1, w + 2), dtype=bool)
     live[:h, 1 : w + 1] = m
     out = np.zeros((h, w), dtype=np.intp)
-    lo = np.array([0.0, -0.5, -0.5])
-    hi = np.array([1.0, 0.5, 0.5])
     for t in range(w + 2 * h - 2):
         y_min = max(0, (t - (w - 1) + 1) // 2)
         y_max = min(h - 1, t // 2)
@@ -129,10 +147,10 @@ def floyd_steinberg(lab: Float, palette_lab: Float, *, mask: Bool | None = None)
         ys, xs = ys[keep], xs[keep]
         if ys.size == 0:
             continue
-        value = np.clip(lab[ys, xs] + err[ys, xs + 1], lo, hi)
-        idx = nearest(value, palette_lab)
+        value = np.clip(linear[ys, xs] + err[ys, xs + 1], 0.0, 1.0)
+        idx = nearest(srgb_to_oklab(linear_to_srgb(value)), palette_lab)
         out[ys, xs] = idx
-        e = value - palette_lab[idx]
+        e = value - palette_linear[idx]
         xp = xs + 1  # padded column of the pixel
         for dy, dx, weight in ((0, 1, 7 / 16), (1, -1, 3 / 16), (1, 0, 5 / 16), (1, 1, 1 / 16)):
             ty, tx = ys + dy, xp + dx

@@ -28,7 +28,7 @@ from PIL import Image
 
 from dgx_pixels.errors import InputError, PaletteError
 from dgx_pixels.pixel._arrays import U8, Float, check_image, opaque_mask, rgba_array, to_image
-from dgx_pixels.pixel.color import oklab_to_srgb, srgb_to_oklab, to_float_rgb
+from dgx_pixels.pixel.color import oklab_to_srgb, srgb_to_linear, srgb_to_oklab, to_float_rgb
 from dgx_pixels.pixel.dither import DITHER_MODES, floyd_steinberg, nearest, ordered
 from dgx_pixels.pixel.palette import MAX_COLOURS, Palette
 
@@ -162,7 +162,6 @@ def map_to_palette(
     *,
     dither: str = "none",
     bayer_size: int = 4,
-    strength: float = 1.0,
 ) -> Image.Image:
     """Map every opaque pixel onto the nearest colour of ``palette`` (OKLab).
 
@@ -173,12 +172,11 @@ def map_to_palette(
     palette : Palette
         The target colours; the result uses only these on opaque pixels.
     dither : {"none", "ordered", "error-diffusion"}
-        ``"ordered"`` adds a Bayer threshold pattern before the nearest-colour
-        step; ``"error-diffusion"`` is Floyd–Steinberg in OKLab.
+        ``"ordered"``: a Bayer pattern of each pixel's two nearest colours;
+        ``"error-diffusion"``: Floyd–Steinberg. Both choose colours in OKLab
+        and mix in linear light (see :mod:`dgx_pixels.pixel.dither`).
     bayer_size : int
         4 or 8 (any power of two): the Bayer matrix for ``"ordered"``.
-    strength : float
-        Scale of the ordered pattern, 0..2 (1: one palette step).
 
     Examples
     --------
@@ -192,8 +190,6 @@ def map_to_palette(
         raise InputError(f"palette must be a Palette, got {type(palette).__name__}")
     if dither not in DITHER_MODES:
         raise InputError(f"dither must be one of {', '.join(DITHER_MODES)}, got {dither!r}")
-    if not 0.0 <= strength <= 2.0:
-        raise InputError(f"strength must be within 0..2, got {strength}")
     rgba = rgba_array(image)
     mask = opaque_mask(rgba)
     pal_lab = palette.oklab
@@ -204,11 +200,12 @@ def map_to_palette(
         idx = nearest(srgb_to_oklab(to_float_rgb(uniq)), pal_lab)[inverse.reshape(-1)]
         idx = idx.reshape(rgba.shape[:2])
     else:
-        lab = srgb_to_oklab(to_float_rgb(rgba[..., :3]))
+        linear = srgb_to_linear(to_float_rgb(rgba[..., :3]))
+        pal_linear = srgb_to_linear(to_float_rgb(palette.colors))
         if dither == "ordered":
-            idx = ordered(lab, pal_lab, size=bayer_size, strength=strength)
+            idx = ordered(linear, pal_linear, pal_lab, size=bayer_size)
         else:
-            idx = floyd_steinberg(lab, pal_lab, mask=mask)
+            idx = floyd_steinberg(linear, pal_linear, pal_lab, mask=mask)
     out = rgba.copy()
     out[..., :3] = np.where(mask[..., None], palette.colors[idx], rgba[..., :3])
     return to_image(out)
