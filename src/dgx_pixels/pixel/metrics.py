@@ -102,8 +102,8 @@ class TileSeams:
     """Seam visibility when tiling: the mean OKLab step across the wrap-around
     edge divided by the mean step between neighbouring columns (rows) inside.
 
-    About 1 or less: the seam looks like any other step (seamless); much
-    above 1: a visible seam. 0 for a flat image.
+    Up to about 2: the seam is a step like the ones inside (seamless); much
+    more: a visible seam. 0 for a flat image.
     """
 
     left_right: float

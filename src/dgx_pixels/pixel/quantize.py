@@ -34,9 +34,10 @@ from dgx_pixels.pixel.palette import MAX_COLOURS, Palette
 
 __all__ = ["extract_palette", "map_to_palette"]
 
-# Above this many distinct colours, colours are binned to 5 bits per channel
-# before clustering (at most 32768 points): same result for the same image.
-_MAX_POINTS = 1 << 16
+# Above this many distinct colours, colours are binned to 4 bits per channel
+# before clustering (at most 4096 points, each the count-weighted mean of its
+# bin, so no precision is lost in the centres): same result for the same image.
+_MAX_POINTS = 1 << 14
 _ITERATIONS = 40
 
 
@@ -52,9 +53,9 @@ def _colour_counts(images: Sequence[Image.Image]) -> tuple[U8, Float]:
         raise PaletteError("no opaque pixels to extract a palette from")
     uniq, counts = np.unique(allp, return_counts=True)
     if uniq.size > _MAX_POINTS:
-        # bin to 5 bits per channel, keeping each bin's count-weighted mean colour
+        # bin to 4 bits per channel, keeping each bin's count-weighted mean colour
         r, g, b = (uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255
-        key = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3)
+        key = ((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4)
         _, inverse = np.unique(key, return_inverse=True)
         w = np.bincount(inverse, weights=counts).astype(np.float64)
         mean = np.stack([np.bincount(inverse, weights=c * counts) / w for c in (r, g, b)], axis=1)
@@ -85,9 +86,12 @@ def _kmeans(points: Float, weights: Float, k: int, seed: int) -> Float:
     centres = _kmeans_pp(points, weights, k, rng)
     for _ in range(_ITERATIONS):
         label = nearest(points, centres)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, label, points * weights[:, None])
-        mass = np.bincount(label, weights=weights, minlength=len(centres))
+        k_now = len(centres)
+        sums = np.stack(
+            [np.bincount(label, weights=points[:, c] * weights, minlength=k_now) for c in range(3)],
+            axis=1,
+        )
+        mass = np.bincount(label, weights=weights, minlength=k_now)
         new = centres.copy()
         used = mass > 0
         new[used] = sums[used] / mass[used, None]
