@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image
 
-from dgx_pixels.errors import GenerationError, Interrupted, ModelNotFoundError
+from dgx_pixels.errors import GenerationError, Interrupted, ModelNotFoundError, PaletteError
 from dgx_pixels.image_files import write_atomic, write_png
 from dgx_pixels.request import GenerationRequest
 
@@ -78,7 +78,8 @@ class FakeGenerator:
                 on_step(FakeStep(step, total, time.monotonic() - t0))
         return [
             FakeResult(
-                r, [FakeImage(s, Image.new("RGBA", r.size, (s % 256, 0, 0, 255))) for s in r.seeds()]
+                r,
+                [FakeImage(s, Image.new("RGBA", r.size, (s % 256, 0, 0, 255))) for s in r.seeds()],
             )
             for r in requests
         ]
@@ -95,6 +96,10 @@ class FakeBackend:
 
     def __post_init__(self) -> None:
         self.hold.set()
+
+    def check(self, request: GenerationRequest) -> None:
+        if request.palette == "no-such-palette":
+            raise PaletteError(f"unknown palette {request.palette!r}")
 
     def load(self, model_id: str) -> FakeGenerator:
         if model_id.startswith("missing:"):

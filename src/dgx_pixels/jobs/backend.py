@@ -63,7 +63,11 @@ class Generator(Protocol):
 
 
 class Backend(Protocol):
-    """Loads generators and saves their results."""
+    """Checks requests, loads generators and saves their results."""
+
+    def check(self, request: GenerationRequest) -> None:
+        """Raise the error a run of ``request`` would meet on its inputs (cheap; no model)."""
+        ...
 
     def load(self, model_id: str) -> Generator:
         """Load ``model_id`` (slow); raises ``ModelNotFoundError`` / ``ModelError``."""
@@ -80,6 +84,11 @@ class EngineBackend:
 
     device: str | None = None
     dtype: str | None = None
+
+    def check(self, request: GenerationRequest) -> None:
+        from dgx_pixels.engine import check_request
+
+        check_request(request)
 
     def load(self, model_id: str) -> Generator:
         from dgx_pixels.engine import Engine  # imports torch lazily, inside the engine

@@ -134,6 +134,7 @@ class Runner:
 
     def _run(self) -> None:
         self._on_state(p.WorkerState.LOADING)
+        loading = time.monotonic()
         try:
             self.generator = self._backend.load(self._model)
         except DgxPixelsError as exc:
@@ -145,6 +146,7 @@ class Runner:
             log.error("loading %s failed:\n%s", self._model, traceback.format_exc())
             self.load_error = ModelError(f"cannot load model {self._model}: {exc}")
             return
+        log.info("model %s loaded in %.1f s", self._model, time.monotonic() - loading)
         with JobStore(self._store_path, max_attempts=self._max_attempts) as store:
             while not self._draining.is_set():
                 self._on_state(p.WorkerState.READY)
@@ -200,6 +202,7 @@ class Runner:
             for job, result in zip(batch, results, strict=True):
                 saved += self._save(store, job, result, seconds)
             self._metrics.observe_batch(images=saved, steps=steps[0], seconds=seconds)
+            log.info("batch %s: %d images in %.2f s", ids, saved, seconds)
         finally:
             with self._lock:
                 self._running = frozenset()

@@ -41,7 +41,6 @@ from dgx_pixels.errors import (
     InputError,
     JobError,
     ProtocolError,
-    RequestError,
 )
 from dgx_pixels.image_files import write_atomic
 from dgx_pixels.jobs import protocol as p
@@ -349,7 +348,7 @@ class Worker:
         except ProtocolError as exc:
             kind = str(exc.context.get("kind", p.ErrorKind.MALFORMED))
             return p.ErrorReply(rid=exc.context.get("rid", rid), kind=kind, message=exc.message)
-        except RequestError as exc:
+        except InputError as exc:  # RequestError, PaletteError, ImageReadError...
             return p.ErrorReply(rid=rid, kind=p.ErrorKind.REQUEST, message=exc.message)
         except DgxPixelsError as exc:
             kind = str(exc.context.get("kind", p.ErrorKind.INTERNAL))
@@ -384,6 +383,7 @@ class Worker:
                         f"the request asks for {request.model!r}",
                         kind=p.ErrorKind.MODEL,
                     )
+                self.backend.check(request)  # a bad palette or size fails now, not in the queue
                 job = store.submit(request, priority=msg.priority)
                 self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
                 runner.wake()

@@ -1,0 +1,352 @@
+"""The job-system commands: ``worker``, ``submit``, ``jobs``, ``watch``, ``cancel``.
+
+Terminal 1 runs ``dgx-pixels worker --model ID``; terminal 2 runs
+``dgx-pixels submit "a knight" --watch`` or ``dgx-pixels watch ID``. Clients
+find the worker from ``--worker ADDR``, ``DGX_PIXELS_WORKER``, or the default
+loopback address. Errors end as one line with the error's exit code (the
+``dgx_pixels.cli`` edge decides it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dgx_pixels.errors import InputError, JobError
+from dgx_pixels.request import DEFAULT_MODEL, GenerationRequest, LoraRef
+
+__all__ = ["cancel", "jobs", "submit", "watch", "worker"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_WORKER_HELP = "Worker address, e.g. tcp://127.0.0.1:5557 (default: $DGX_PIXELS_WORKER or that)."
+
+
+def _worker_option(f: F) -> F:
+    return click.option("--worker", "worker_address", metavar="ADDR", help=_WORKER_HELP)(f)
+
+
+# --------------------------------------------------------------------- worker
+
+
+@click.command()
+@click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Model id to keep warm.")
+@click.option(
+    "--bind",
+    default=None,
+    metavar="ADDR",
+    help="Request address (default tcp://127.0.0.1:5557). Beyond loopback needs CURVE keys.",
+)
+@click.option(
+    "--events-bind", default=None, metavar="ADDR", help="Event address (default: port+1)."
+)
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Jobs, outputs, keys."
+)
+@click.option("--batch-size", default=4, show_default=True, help="Most jobs run as one batch.")
+@click.option("--max-attempts", default=3, show_default=True, help="Runs before a job fails.")
+@click.option("--metrics-port", default=9477, show_default=True, help="Prometheus port (0: any).")
+@click.option("--no-metrics", is_flag=True, help="Do not serve Prometheus metrics.")
+@click.option(
+    "--drain-timeout",
+    default=60.0,
+    show_default=True,
+    help="On SIGTERM, seconds to finish the running batch before re-queueing it.",
+)
+@click.option("--device", default=None, help="Torch device (default: the best one).")
+@click.option("--dtype", default=None, help="Torch dtype (default: the device's best).")
+@click.option("--init-keys", is_flag=True, help="Create CURVE keys in the data dir, then exit.")
+@click.option("--force", is_flag=True, help="With --init-keys: replace existing keys.")
+def worker(
+    model: str,
+    bind: str | None,
+    events_bind: str | None,
+    data_dir: Path | None,
+    batch_size: int,
+    max_attempts: int,
+    metrics_port: int,
+    no_metrics: bool,
+    drain_timeout: float,
+    device: str | None,
+    dtype: str | None,
+    init_keys: bool,
+    force: bool,
+) -> None:
+    """Keep a model warm and run queued jobs (Ctrl-C or SIGTERM drains and stops)."""
+    from dgx_pixels.jobs.backend import EngineBackend
+    from dgx_pixels.jobs.protocol import DEFAULT_ADDRESS
+    from dgx_pixels.jobs.worker import Worker, WorkerConfig
+    from dgx_pixels.paths import DataDir
+
+    data = DataDir.resolve(data_dir)
+    if init_keys:
+        from dgx_pixels.jobs.security import init_keys as make_keys
+
+        for path in make_keys(data.keys, force=force):
+            click.echo(path)
+        click.echo(
+            "Give clients keys/server.key and keys/client.key_secret (into their own "
+            "data dir's keys/); start the worker with --bind tcp://ADDR:PORT.",
+            err=True,
+        )
+        return
+    config = WorkerConfig(
+        data=data,
+        model=model,
+        bind=bind or DEFAULT_ADDRESS,
+        events_bind=events_bind,
+        batch_size=batch_size,
+        max_attempts=max_attempts,
+        metrics_port=None if no_metrics else metrics_port,
+        drain_timeout_s=drain_timeout,
+    )
+    _log_to(data.create().logs / "worker.log")
+    server = Worker(config, EngineBackend(device=device, dtype=dtype))
+    server.install_signal_handlers()
+    server.serve()
+
+
+def _log_to(path: Path) -> None:
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger("dgx_pixels")
+    root.setLevel(logging.INFO)
+    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(path)):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+
+
+# --------------------------------------------------------------------- submit
+
+
+def _parse_size(value: str) -> tuple[int, int]:
+    w, sep, h = value.lower().partition("x")
+    try:
+        return (int(w), int(h)) if sep else (int(w), int(w))
+    except ValueError:
+        raise InputError(f"size must look like 32 or 32x48, got {value!r}", option="size") from None
+
+
+@click.command()
+@click.argument("prompt")
+@click.option("--size", default="32", show_default=True, help="Sprite size: 32 or 32x48.")
+@click.option("--count", default=1, show_default=True, help="Images to make.")
+@click.option("--seed", type=int, default=None, help="First seed (default: random).")
+@click.option("--model", default=None, help="Model id (default: the worker's model).")
+@click.option("--lora", "loras", multiple=True, metavar="ID[:W]", help="LoRA to apply (repeat).")
+@click.option("--steps", default=30, show_default=True, help="Denoising steps.")
+@click.option("--guidance", default=6.0, show_default=True, help="Classifier-free guidance.")
+@click.option("--scheduler", default="euler-a", show_default=True, help="Sampler.")
+@click.option("--negative", default=None, help="Negative prompt (default: pixel-art one).")
+@click.option("--palette", default=None, help="Palette name, file or auto:N.")
+@click.option("--dither", default="none", show_default=True, help="none|ordered|error-diffusion.")
+@click.option("--background", default="transparent", show_default=True, help="Or keep, #rrggbb.")
+@click.option("--init", default=None, help="Init image (img2img).")
+@click.option("--strength", default=0.6, show_default=True, help="How much --init changes.")
+@click.option("--mask", default=None, help="Inpainting mask for --init.")
+@click.option("--fast", is_flag=True, help="Few-step LoRA mode.")
+@click.option("--out", default=None, help="Output folder on the worker (default: data dir).")
+@click.option("--priority", default=0, show_default=True, help="Higher runs first.")
+@click.option("--watch", "follow", is_flag=True, help="Show progress until the job ends.")
+@click.option("--json", "as_json", is_flag=True, help="Print the job record as JSON.")
+@_worker_option
+def submit(
+    prompt: str,
+    size: str,
+    model: str | None,
+    loras: tuple[str, ...],
+    priority: int,
+    follow: bool,
+    as_json: bool,
+    worker_address: str | None,
+    **options: Any,
+) -> None:
+    """Queue PROMPT on the running worker (same options as generate)."""
+    from dgx_pixels.jobs.client import Client
+
+    with Client(worker_address) as client:
+        request = GenerationRequest(
+            prompt=prompt,
+            size=_parse_size(size),
+            model=model or client.ping().model,
+            loras=tuple(LoraRef.parse(lo) for lo in loras),
+            **options,
+        )
+        job = client.submit(request, priority=priority)
+        if as_json:
+            click.echo(json.dumps(_job_json(job), indent=2))
+        else:
+            click.echo(f"job {job.id} queued (priority {job.priority}, seed {request.seed})")
+        if follow:
+            _follow(client, job.id, as_json=as_json)
+
+
+# ----------------------------------------------------------------------- jobs
+
+
+@click.command()
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(["queued", "running", "done", "failed", "cancelled"]),
+    help="Only jobs in this state (repeat).",
+)
+@click.option("--limit", default=20, show_default=True, help="Jobs per page.")
+@click.option("--offset", default=0, show_default=True, help="Skip this many (newest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (id, state, prompt, outputs...).")
+@_worker_option
+def jobs(
+    states: tuple[str, ...], limit: int, offset: int, as_json: bool, worker_address: str | None
+) -> None:
+    """List jobs, newest first."""
+    from dgx_pixels.jobs.client import Client
+
+    if not 1 <= limit <= 1000:
+        raise InputError(f"limit must be between 1 and 1000, got {limit}", option="limit")
+    if offset < 0:
+        raise InputError(f"offset must be at least 0, got {offset}", option="offset")
+    with Client(worker_address) as client:
+        page = client.jobs(states or None, limit=limit, offset=offset)
+    if as_json:
+        click.echo(json.dumps([_job_json(j) for j in page.jobs], indent=2))
+        return
+    if not page.jobs:
+        click.echo("no jobs")
+        return
+    click.echo(f"{'ID':>6}  {'STATE':<9}  {'PRI':>4}  {'AGE':>6}  PROMPT")
+    now = time.time()
+    for j in page.jobs:
+        prompt = j.prompt if len(j.prompt) <= 50 else j.prompt[:49] + "…"
+        click.echo(
+            f"{j.id:>6}  {j.state:<9}  {j.priority:>4}  {_age(now - j.created):>6}  {prompt}"
+        )
+    shown = offset + len(page.jobs)
+    if shown < page.total:
+        click.echo(f"({shown} of {page.total}; --offset {shown} for more)")
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{max(seconds, 0):.0f}s"
+
+
+def _job_json(job: Any) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "state": job.state,
+        "prompt": job.prompt,
+        "model": job.model,
+        "priority": job.priority,
+        "attempts": job.attempts,
+        "created": job.created,
+        "started": job.started,
+        "finished": job.finished,
+        "outputs": job.outputs,
+        "error": None if job.error is None else {"kind": job.error_kind, "message": job.error},
+        "request": job.request,
+    }
+
+
+# ---------------------------------------------------------------------- watch
+
+
+@click.command()
+@click.argument("job_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print each event as one JSON line.")
+@_worker_option
+def watch(job_id: int, as_json: bool, worker_address: str | None) -> None:
+    """Show a job's progress until it ends (exit 0 when done)."""
+    from dgx_pixels.jobs.client import Client
+
+    with Client(worker_address) as client:
+        _follow(client, job_id, as_json=as_json)
+
+
+def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
+    from dgx_pixels.jobs import protocol as p
+
+    bar = _ProgressLine(job_id, enabled=not as_json)
+    for event in client.watch(job_id):
+        if as_json:
+            data = {"type": event.TYPE, **event.to_wire()}
+            data.pop("preview", None)
+            click.echo(json.dumps(data))
+        match event:
+            case p.Progress():
+                bar.update(event.step, event.total, event.eta_s)
+            case p.Started():
+                bar.note(f"running (attempt {event.attempt}, batch of {len(event.batch)})")
+            case p.Accepted():
+                bar.note("queued")
+            case p.Done():
+                bar.done()
+                if not as_json:
+                    for files in event.outputs:
+                        click.echo(files.get("sprite") or next(iter(files.values()), ""))
+            case p.Failed():
+                bar.done()
+                raise JobError(f"job {job_id} failed: {event.message} ({event.kind})", job=job_id)
+            case p.Cancelled():
+                bar.done()
+                raise JobError(f"job {job_id} was cancelled", job=job_id)
+
+
+class _ProgressLine:
+    """One self-rewriting line on stderr: ``job 12 [#####-----] 15/30 eta 4s``."""
+
+    WIDTH = 30
+
+    def __init__(self, job_id: int, *, enabled: bool) -> None:
+        self.job_id = job_id
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+
+    def update(self, step: int, total: int, eta: float | None) -> None:
+        if not self.enabled:
+            return
+        filled = round(self.WIDTH * step / max(total, 1))
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        eta_text = f" eta {eta:.0f}s" if eta is not None else ""
+        line = f"job {self.job_id} [{bar}] {step}/{total}{eta_text}"
+        if self.tty:
+            click.echo(f"\r{line}\x1b[K", nl=False, err=True)
+        elif step == total:
+            click.echo(line, err=True)
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            clear = "\r\x1b[K" if self.tty else ""
+            click.echo(f"{clear}job {self.job_id}: {text}", err=True)
+
+    def done(self) -> None:
+        if self.enabled and self.tty:
+            click.echo("", err=True)
+
+
+# --------------------------------------------------------------------- cancel
+
+
+@click.command()
+@click.argument("job_id", type=int)
+@_worker_option
+def cancel(job_id: int, worker_address: str | None) -> None:
+    """Cancel a job: a queued one at once, a running one within one denoising step."""
+    from dgx_pixels.jobs.client import Client
+
+    with Client(worker_address) as client:
+        job = client.cancel(job_id)
+    if job.state == "cancelled":
+        click.echo(f"job {job_id} cancelled")
+    elif job.state == "running":
+        click.echo(f"job {job_id} is stopping (within one denoising step)")
+    else:
+        click.echo(f"job {job_id} already ended: {job.state}")

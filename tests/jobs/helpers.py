@@ -1,0 +1,48 @@
+"""Small helpers shared by the job tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import msgpack
+import zmq
+
+from dgx_pixels.jobs import protocol as p
+
+#: A liveness guard, never an assertion about speed: tests wait for events,
+#: and only a hung worker ever gets near this.
+PATIENCE_S = 60.0
+
+
+def wait_until(predicate: Callable[[], object], what: str, timeout: float = PATIENCE_S) -> None:
+    """Poll ``predicate`` until true; fail the test if it never becomes true."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.005)
+
+
+class RawSocket:
+    """A bare DEALER (or REQ) socket for sending arbitrary frames to a worker."""
+
+    def __init__(self, address: str, kind: int = zmq.DEALER) -> None:
+        self.sock = zmq.Context.instance().socket(kind)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(address)
+
+    def call(self, *frames: bytes) -> p.Reply:
+        self.sock.send_multipart(list(frames))
+        if not self.sock.poll(int(PATIENCE_S * 1000)):
+            raise AssertionError("the worker did not answer")
+        reply = p.decode(self.sock.recv(), expect=p.REPLY_TYPES)
+        assert isinstance(reply, p.Reply)
+        return reply
+
+    def close(self) -> None:
+        self.sock.close(linger=0)
+
+
+def pack(data: object) -> bytes:
+    return msgpack.packb(data, use_bin_type=True)

@@ -1,0 +1,302 @@
+"""The worker in-process (fake generator), over real loopback sockets and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import zmq
+
+from dgx_pixels.errors import JobError, ModelNotFoundError, RequestError, WorkerUnavailableError
+from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs.client import AsyncClient, Client, find_worker
+from dgx_pixels.jobs.security import init_keys, load_client_keys
+from dgx_pixels.jobs.store import JobStore
+from dgx_pixels.request import GenerationRequest
+
+from .conftest import MODEL
+from .helpers import RawSocket, pack, wait_until
+
+
+def req(prompt: str, **kw: object) -> GenerationRequest:
+    kw.setdefault("steps", 3)
+    return GenerationRequest(prompt=prompt, model=MODEL, seed=1, **kw)  # type: ignore[arg-type]
+
+
+def test_a_job_runs_with_progress_previews_and_outputs(start_worker) -> None:
+    w = start_worker(preview_every=5)
+    w.backend.hold.clear()
+    with w.client() as c:
+        job = c.submit(req("a slime", steps=5, count=2))
+        assert job.state == "queued"
+        with c.events([job.id]) as stream:
+            wait_until(w.backend.running.is_set, "the job to run")
+            w.backend.hold.set()
+            events = [stream.next(timeout=60)]
+            while not isinstance(events[-1], p.Done):
+                events.append(stream.next(timeout=60))
+    events = [e for e in events if not isinstance(e, p.Started)]  # it may precede the subscription
+    assert [e.TYPE for e in events] == ["progress"] * 5 + ["done"]
+    progress = [e for e in events if isinstance(e, p.Progress)]
+    assert [(e.step, e.total) for e in progress] == [(i, 5) for i in range(1, 6)]
+    assert progress[-1].preview is not None and progress[-1].preview.startswith(b"\x89PNG")
+    assert all(e.preview is None for e in progress[:-1])
+    done = events[-1]
+    assert isinstance(done, p.Done)
+    assert len(done.outputs) == 2
+    folder = Path(done.outputs[0]["sprite"]).parent
+    assert folder.name == f"job-{job.id}" and folder.parent.parent == w.data.outputs
+    assert sorted(f.name for f in folder.iterdir()) == sorted(
+        Path(v).name for files in done.outputs for v in files.values()
+    )
+    with w.client() as c:
+        record = c.status(job.id)
+    assert record.state == "done" and record.outputs == done.outputs and record.attempts == 1
+
+
+def test_cancel_a_queued_job_never_runs_it(start_worker) -> None:
+    w = start_worker()
+    w.backend.hold.clear()
+    with w.client() as c:
+        blocker = c.submit(req("blocker"))
+        wait_until(w.backend.running.is_set, "the blocker to run")
+        queued = c.submit(req("queued one"))
+        assert c.cancel(queued.id).state == "cancelled"
+        w.backend.hold.set()
+        assert isinstance(list(c.watch(blocker.id))[-1], p.Done)
+        assert isinstance(list(c.watch(queued.id))[-1], p.Cancelled)
+    assert w.backend.batches == [["blocker"]]
+
+
+def test_cancel_a_running_job_interrupts_it(start_worker) -> None:
+    w = start_worker()
+    w.backend.hold.clear()
+    with w.client() as c:
+        job = c.submit(req("long", steps=100))
+        with c.events([job.id]) as stream:
+            wait_until(w.backend.running.is_set, "the job to run")
+            assert c.cancel(job.id).state == "running"  # stopping at the next step
+            w.backend.hold.set()
+            while not isinstance(event := stream.next(timeout=60), p.Cancelled):
+                assert not isinstance(event, p.Progress), "a step ran after the cancel"
+        record = c.status(job.id)
+    assert record.state == "cancelled" and record.outputs == []
+    assert not (w.data.outputs.exists() and any(w.data.outputs.rglob("*.png")))
+
+
+def test_cancelling_one_job_of_a_batch_requeues_the_others(start_worker) -> None:
+    w = start_worker()
+    w.backend.hold.clear()
+    with w.client() as c:
+        blocker = c.submit(req("blocker", size=(8, 8)))
+        wait_until(w.backend.running.is_set, "the blocker to run")
+        a, b = c.submit(req("a")), c.submit(req("b"))
+        w.backend.running.clear()
+        w.backend.hold.set()
+        list(c.watch(blocker.id))
+        w.backend.hold.clear()
+        wait_until(w.backend.running.is_set, "the batch of a and b")
+        c.cancel(a.id)
+        w.backend.hold.set()
+        assert isinstance(list(c.watch(a.id))[-1], p.Cancelled)
+        assert isinstance(list(c.watch(b.id))[-1], p.Done)
+        assert c.status(b.id).attempts == 1  # the interrupted run did not count
+    assert w.backend.batches == [["blocker"], ["a", "b"], ["b"]]
+
+
+def test_batching_merges_compatible_jobs_and_keeps_others_apart(start_worker) -> None:
+    w = start_worker(batch_size=3)
+    w.backend.hold.clear()
+    with w.client() as c:
+        blocker = c.submit(req("blocker", size=(8, 8)))
+        wait_until(w.backend.running.is_set, "the blocker to run")
+        jobs = [
+            c.submit(req("a")),
+            c.submit(req("b", size=(16, 16))),
+            c.submit(req("c")),
+            c.submit(req("d", steps=4)),
+            c.submit(req("e")),
+            c.submit(req("f")),
+        ]
+        with c.events([jobs[0].id]) as stream:
+            w.backend.hold.set()
+            while not isinstance(event := stream.next(timeout=60), p.Started):
+                pass
+        assert event.batch == [jobs[0].id, jobs[2].id, jobs[4].id]
+        for job in [blocker, *jobs]:
+            assert isinstance(list(c.watch(job.id))[-1], p.Done)
+    assert w.backend.batches == [["blocker"], ["a", "c", "e"], ["b"], ["d"], ["f"]]
+
+
+def test_priorities_order_the_queue(start_worker) -> None:
+    w = start_worker(batch_size=1)
+    w.backend.hold.clear()
+    with w.client() as c:
+        c.submit(req("blocker"))
+        wait_until(w.backend.running.is_set, "the blocker to run")
+        low = c.submit(req("low"), priority=-3)
+        mid = c.submit(req("mid"))
+        high = c.submit(req("high"), priority=7)
+        mid2 = c.submit(req("mid2"))
+        w.backend.hold.set()
+        for job in (low, mid, high, mid2):
+            list(c.watch(job.id))
+    assert [b[0] for b in w.backend.batches] == ["blocker", "high", "mid", "mid2", "low"]
+
+
+def test_a_failing_generation_fails_the_job_and_the_worker_goes_on(start_worker) -> None:
+    w = start_worker()
+    with w.client() as c:
+        bad = c.submit(req("explode now"))
+        [*_, last] = c.watch(bad.id)
+        assert isinstance(last, p.Failed) and last.kind == "GenerationError"
+        assert c.status(bad.id).error == "the fake engine was asked to fail"
+        good = c.submit(req("fine"))
+        assert isinstance(list(c.watch(good.id))[-1], p.Done)
+
+
+def test_bad_requests_get_clear_errors(start_worker) -> None:
+    w = start_worker()
+    with w.client() as c:
+        with pytest.raises(JobError, match="serves model 'fake:tiny'.*'other'"):
+            c.submit(req("x").replace(model="other"))
+        with pytest.raises(RequestError, match="unknown palette 'no-such-palette'"):
+            c.submit(req("x", palette="no-such-palette"))
+        with pytest.raises(JobError, match="no job 404"):
+            c.status(404)
+        with pytest.raises(JobError, match="no job 404"):
+            c.cancel(404)
+    raw = RawSocket(w.address)
+    try:
+        reply = raw.call(pack({"v": 1, "type": "submit", "rid": 5, "request": {"prompt": " "}}))
+        assert isinstance(reply, p.ErrorReply)
+        assert (reply.rid, reply.kind, reply.message) == (5, "request", "prompt must not be empty")
+        reply = raw.call(b"a", b"b", b"c")
+        assert isinstance(reply, p.ErrorReply) and reply.kind == "malformed"
+        assert isinstance(raw.call(p.encode(p.Ping(rid=9))), p.Pong)
+    finally:
+        raw.close()
+
+
+def test_a_req_socket_client_works(start_worker) -> None:
+    w = start_worker()
+    raw = RawSocket(w.address, zmq.REQ)
+    try:
+        reply = raw.call(p.encode(p.Models(rid=1)))
+        assert isinstance(reply, p.ModelList) and reply.models == [MODEL]
+    finally:
+        raw.close()
+
+
+def test_jobs_lists_and_filters(start_worker) -> None:
+    w = start_worker()
+    w.backend.hold.clear()
+    with w.client() as c:
+        ids = [c.submit(req(f"j{i}", size=(8 + i, 8))).id for i in range(4)]
+        wait_until(w.backend.running.is_set, "the first job to run")
+        c.cancel(ids[3])
+        page = c.jobs(limit=2)
+        assert [j.id for j in page.jobs] == [ids[3], ids[2]] and page.total == 4
+        assert [j.id for j in c.jobs(["cancelled"]).jobs] == [ids[3]]
+        assert {j.id for j in c.jobs(["queued", "running"]).jobs} == set(ids[:3])
+        pong = c.ping()
+        assert (pong.state, pong.queued, pong.running) == ("busy", 2, 1)
+        w.backend.hold.set()
+
+
+def test_drain_finishes_the_running_job_and_keeps_the_queue(start_worker, tmp_path) -> None:
+    w = start_worker()
+    w.backend.hold.clear()
+    with w.client() as c:
+        running = c.submit(req("running"))
+        wait_until(w.backend.running.is_set, "the job to run")
+        queued = c.submit(req("queued", size=(16, 16)))
+        w.worker.request_stop()
+        wait_until(lambda: c.ping().state == "draining", "draining")
+    w.backend.hold.set()
+    w.thread.join()
+    assert not w.errors
+    with JobStore(w.data.jobs_db) as store:
+        assert store.get(running.id).state == "done"
+        assert store.get(queued.id).state == "queued"
+    w2 = start_worker(data_root=w.data.root)
+    with w2.client() as c:
+        assert isinstance(list(c.watch(queued.id))[-1], p.Done)
+
+
+def test_stop_now_requeues_the_running_job_without_counting_it(start_worker) -> None:
+    w = start_worker()
+    w.backend.hold.clear()
+    with w.client() as c:
+        job = c.submit(req("interrupted", steps=50))
+        wait_until(w.backend.running.is_set, "the job to run")
+    w.worker.request_stop(now=True)
+    w.backend.hold.set()
+    w.thread.join()
+    with JobStore(w.data.jobs_db) as store:
+        record = store.get(job.id)
+    assert (record.state, record.attempts) == ("queued", 0)
+
+
+def test_a_model_that_cannot_load_stops_the_worker(start_worker) -> None:
+    w = start_worker(model="missing:model")
+    w.thread.join()
+    assert len(w.errors) == 1 and isinstance(w.errors[0], ModelNotFoundError)
+
+
+def test_one_worker_per_data_dir(start_worker) -> None:
+    w = start_worker()
+    with pytest.raises(JobError, match="another worker .* is serving"):
+        start_worker(data_root=w.data.root)
+
+
+def test_no_worker_is_a_clear_error() -> None:
+    address = "tcp://127.0.0.1:9"  # nothing listens on the discard port
+    with pytest.raises(WorkerUnavailableError, match="no worker answered at tcp://127.0.0.1:9"):
+        Client(address, timeout=0.2).ping()
+    assert find_worker(address, timeout=0.2) is None
+
+
+def test_find_worker(start_worker) -> None:
+    w = start_worker()
+    pong = find_worker(w.address)
+    assert pong is not None and pong.model == MODEL
+
+
+def test_non_loopback_needs_keys_and_curve_works(start_worker, tmp_path: Path) -> None:
+    data_root = tmp_path / "curve"
+    with pytest.raises(JobError, match="--init-keys"):
+        start_worker(data_root=data_root, bind="tcp://0.0.0.0:*")
+    init_keys(data_root / "keys")
+    w = start_worker(data_root=data_root, bind="tcp://0.0.0.0:*")
+    port = w.address.rpartition(":")[2]
+    address = f"tcp://127.0.0.1:{port}"
+    with pytest.raises(WorkerUnavailableError):  # no keys: the handshake fails, nothing answers
+        Client(address, timeout=0.3).ping()
+    keys = load_client_keys(data_root / "keys")
+    assert keys is not None
+    with Client(address, keys=keys) as c:
+        assert c.ping().events.startswith("tcp://0.0.0.0:")
+        job = c.submit(req("secret"))
+        assert isinstance(list(c.watch(job.id))[-1], p.Done)
+    with pytest.raises(JobError, match="needs CURVE keys"):
+        Client(f"tcp://10.255.255.1:{port}", data_dir=tmp_path / "empty")
+
+
+def test_async_client(start_worker) -> None:
+    w = start_worker()
+
+    async def main() -> list[str]:
+        async with AsyncClient(w.address) as c:
+            assert (await c.ping()).model == MODEL
+            assert (await c.models()).models == [MODEL]
+            job = await c.submit(req("async", steps=2))
+            kinds = [e.TYPE async for e in c.watch(job.id)]
+            assert (await c.status(job.id)).state == "done"
+            assert (await c.jobs()).total == 1
+            with pytest.raises(JobError, match="no job 77"):
+                await c.cancel(77)
+            return kinds
+
+    assert asyncio.run(main())[-1] == "done"
