@@ -32,7 +32,9 @@ def test_wal_and_survives_reopen(tmp_path: Path) -> None:
     with JobStore(path) as s:
         again = s.get(job.id)
     assert again == job
-    assert again.state == "queued" and again.priority == 3 and again.request == req().to_dict()
+    assert again.state == "queued"
+    assert again.priority == 3
+    assert again.request == req().to_dict()
 
 
 def test_priority_then_age_orders_the_queue(store: JobStore) -> None:
@@ -81,7 +83,8 @@ def test_finish_records_outputs_once(store: JobStore) -> None:
     job = store.submit(req())
     store.claim_batch(key, max_size=1)
     done = store.finish(job.id, [{"sprite": "/o/a.png"}])
-    assert done.state == "done" and done.outputs == [{"sprite": "/o/a.png"}]
+    assert done.state == "done"
+    assert done.outputs == [{"sprite": "/o/a.png"}]
     assert done.finished is not None
     with pytest.raises(JobError, match="is done, not running"):
         store.finish(job.id, [{"sprite": "/o/b.png"}])
@@ -93,7 +96,8 @@ def test_cancel_queued_running_and_done(store: JobStore) -> None:
     store.claim_batch(key, max_size=1)
     assert store.cancel(queued.id).state == "cancelled"
     flagged = store.cancel(running.id)
-    assert flagged.state == "running" and store.cancel_requested(running.id)
+    assert flagged.state == "running"
+    assert store.cancel_requested(running.id)
     assert store.mark_cancelled(running.id).state == "cancelled"
     assert store.cancel(running.id).state == "cancelled"  # unchanged, no error
     with pytest.raises(JobError, match="no job 99"):
@@ -117,9 +121,11 @@ def test_recover_requeues_then_fails_after_max_attempts(store: JobStore) -> None
     assert store.get(job.id).state == "queued"
     store.claim_batch(key, max_size=1)  # attempt 2 of 2, dies again
     rec = store.recover()
-    assert rec.failed == (job.id,) and rec.requeued == ()
+    assert rec.failed == (job.id,)
+    assert rec.requeued == ()
     failed = store.get(job.id)
-    assert failed.state == "failed" and failed.error_kind == "WorkerDied"
+    assert failed.state == "failed"
+    assert failed.error_kind == "WorkerDied"
 
 
 def test_recover_honours_a_pending_cancel(store: JobStore) -> None:
@@ -134,9 +140,11 @@ def test_page_and_counts(store: JobStore) -> None:
     ids = [store.submit(req(f"j{i}")).id for i in range(5)]
     store.cancel(ids[0])
     page, total = store.page(limit=2, offset=1)
-    assert [j.id for j in page] == [ids[3], ids[2]] and total == 5
+    assert [j.id for j in page] == [ids[3], ids[2]]
+    assert total == 5
     page, total = store.page(["cancelled"])
-    assert [j.id for j in page] == [ids[0]] and total == 1
+    assert [j.id for j in page] == [ids[0]]
+    assert total == 1
     assert store.page([])[1] == 0
     assert store.counts() == {"queued": 4, "running": 0, "done": 0, "failed": 0, "cancelled": 1}
 
