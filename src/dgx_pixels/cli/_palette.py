@@ -58,7 +58,7 @@ def list_palettes(swatches: bool | None) -> None:
         line = f"{name:<12} {len(p):>3} colours"
         if draw:
             line += "  " + "".join(_swatch(c, 1) for c in _rows(p))
-        click.echo(line)
+        click.echo(line, color=draw)
 
 
 @palette.command("show")
@@ -71,7 +71,7 @@ def show(name: str, swatches: bool | None) -> None:
     click.echo(f"{p.name}: {len(p)} colours")
     for code, (r, g, b) in zip(p.hex_codes(), _rows(p), strict=True):
         prefix = _swatch((r, g, b), 4) + " " if draw else ""
-        click.echo(f"{prefix}{code}  {r:3d} {g:3d} {b:3d}")
+        click.echo(f"{prefix}{code}  {r:3d} {g:3d} {b:3d}", color=draw)
 
 
 @palette.command("extract")
