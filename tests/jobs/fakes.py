@@ -2,9 +2,10 @@
 
 ``FakeGenerator.generate`` calls ``on_step`` once per step and raises
 ``Interrupted`` within one step of ``interrupt.set()``, like the real engine.
-A test can hold a batch at a step with ``FakeBackend.hold`` (an Event the
-generator waits on before each step) to act while a job is running, without
-sleeping or timing anything.
+A test can hold every batch at a step with ``FakeBackend.hold``, or the batches
+holding one prompt with ``FakeBackend.gate(prompt)`` (Events the generator
+waits on before each step), to act while a job is running, without sleeping
+or timing anything.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ class FakeGenerator:
         for step in range(1, total + 1):
             b.running.set()
             b.hold.wait()
+            for r in requests:
+                if r.prompt in b.gates:
+                    b.gates[r.prompt].wait()
             if interrupt is not None and interrupt.is_set():
                 raise Interrupted(f"interrupted at step {step} of {total}")
             if b.step_delay:
@@ -93,6 +97,12 @@ class FakeBackend:
     hold: threading.Event = field(default_factory=threading.Event)
     running: threading.Event = field(default_factory=threading.Event)
     batches: list[list[str]] = field(default_factory=list)
+    gates: dict[str, threading.Event] = field(default_factory=dict)
+
+    def gate(self, prompt: str) -> threading.Event:
+        """A closed gate: a batch holding ``prompt`` waits before each step until it is set."""
+        self.gates[prompt] = threading.Event()
+        return self.gates[prompt]
 
     def __post_init__(self) -> None:
         self.hold.set()

@@ -36,7 +36,8 @@ class RawSocket:
         self.sock.send_multipart(list(frames))
         if not self.sock.poll(int(PATIENCE_S * 1000)):
             raise AssertionError("the worker did not answer")
-        reply = p.decode(self.sock.recv(), expect=p.REPLY_TYPES)
+        *_envelope, frame = self.sock.recv_multipart()  # a REQ-style request gets b"" first
+        reply = p.decode(frame, expect=p.REPLY_TYPES)
         assert isinstance(reply, p.Reply)
         return reply
 

@@ -92,21 +92,19 @@ def test_cancel_a_running_job_interrupts_it(start_worker) -> None:
 
 def test_cancelling_one_job_of_a_batch_requeues_the_others(start_worker) -> None:
     w = start_worker()
-    w.backend.hold.clear()
+    blocker_gate, a_gate = w.backend.gate("blocker"), w.backend.gate("a")
     with w.client() as c:
         blocker = c.submit(req("blocker", size=(8, 8)))
-        wait_until(w.backend.running.is_set, "the blocker to run")
+        wait_until(lambda: w.backend.batches == [["blocker"]], "the blocker to run")
         a, b = c.submit(req("a")), c.submit(req("b"))
-        w.backend.running.clear()
-        w.backend.hold.set()
-        list(c.watch(blocker.id))
-        w.backend.hold.clear()
-        wait_until(w.backend.running.is_set, "the batch of a and b")
-        c.cancel(a.id)
-        w.backend.hold.set()
+        blocker_gate.set()
+        wait_until(lambda: w.backend.batches[-1] == ["a", "b"], "the batch of a and b")
+        assert c.cancel(a.id).state == "running"
+        a_gate.set()
         assert isinstance(list(c.watch(a.id))[-1], p.Cancelled)
         assert isinstance(list(c.watch(b.id))[-1], p.Done)
         assert c.status(b.id).attempts == 1  # the interrupted run did not count
+        assert isinstance(list(c.watch(blocker.id))[-1], p.Done)
     assert w.backend.batches == [["blocker"], ["a", "b"], ["b"]]
 
 
