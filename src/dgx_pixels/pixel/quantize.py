@@ -199,9 +199,11 @@ def map_to_palette(
     pal_lab = palette.oklab
     if dither == "none":
         # map each distinct colour once
-        rgb = rgba[..., :3].reshape(-1, 3)
-        uniq, inverse = np.unique(rgb, axis=0, return_inverse=True)
-        idx = nearest(srgb_to_oklab(to_float_rgb(uniq)), pal_lab)[inverse.reshape(-1)]
+        rgb = rgba[..., :3].astype(np.uint32)
+        packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+        uniq, inverse = np.unique(packed.reshape(-1), return_inverse=True)
+        uniq_rgb = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], axis=1)
+        idx = nearest(srgb_to_oklab(uniq_rgb / 255.0), pal_lab)[inverse.reshape(-1)]
         idx = idx.reshape(rgba.shape[:2])
     else:
         linear = srgb_to_linear(to_float_rgb(rgba[..., :3]))
