@@ -30,7 +30,22 @@ _WORKER_HELP = "Worker address, e.g. tcp://127.0.0.1:5557 (default: $DGX_PIXELS_
 
 
 def _worker_option(f: F) -> F:
+    f = click.option(
+        "--timeout",
+        default=3.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait for the worker to answer.",
+    )(f)
     return click.option("--worker", "worker_address", metavar="ADDR", help=_WORKER_HELP)(f)
+
+
+def _client(address: str | None, timeout: float) -> Any:
+    from dgx_pixels.jobs.client import Client
+
+    if timeout <= 0:
+        raise InputError(f"timeout must be positive, got {timeout:g}", option="timeout")
+    return Client(address, timeout=timeout)
 
 
 # --------------------------------------------------------------------- worker
@@ -165,12 +180,11 @@ def submit(
     follow: bool,
     as_json: bool,
     worker_address: str | None,
+    timeout: float,
     **options: Any,
 ) -> None:
     """Queue PROMPT on the running worker (same options as generate)."""
-    from dgx_pixels.jobs.client import Client
-
-    with Client(worker_address) as client:
+    with _client(worker_address, timeout) as client:
         request = GenerationRequest(
             prompt=prompt,
             size=_parse_size(size),
@@ -203,16 +217,19 @@ def submit(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (id, state, prompt, outputs...).")
 @_worker_option
 def jobs(
-    states: tuple[str, ...], limit: int, offset: int, as_json: bool, worker_address: str | None
+    states: tuple[str, ...],
+    limit: int,
+    offset: int,
+    as_json: bool,
+    worker_address: str | None,
+    timeout: float,
 ) -> None:
     """List jobs, newest first."""
-    from dgx_pixels.jobs.client import Client
-
     if not 1 <= limit <= 1000:
         raise InputError(f"limit must be between 1 and 1000, got {limit}", option="limit")
     if offset < 0:
         raise InputError(f"offset must be at least 0, got {offset}", option="offset")
-    with Client(worker_address) as client:
+    with _client(worker_address, timeout) as client:
         page = client.jobs(states or None, limit=limit, offset=offset)
     if as_json:
         click.echo(json.dumps([_job_json(j) for j in page.jobs], indent=2))
@@ -263,11 +280,9 @@ def _job_json(job: Any) -> dict[str, Any]:
 @click.argument("job_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print each event as one JSON line.")
 @_worker_option
-def watch(job_id: int, as_json: bool, worker_address: str | None) -> None:
+def watch(job_id: int, as_json: bool, worker_address: str | None, timeout: float) -> None:
     """Show a job's progress until it ends (exit 0 when done)."""
-    from dgx_pixels.jobs.client import Client
-
-    with Client(worker_address) as client:
+    with _client(worker_address, timeout) as client:
         _follow(client, job_id, as_json=as_json)
 
 
@@ -338,11 +353,9 @@ class _ProgressLine:
 @click.command()
 @click.argument("job_id", type=int)
 @_worker_option
-def cancel(job_id: int, worker_address: str | None) -> None:
+def cancel(job_id: int, worker_address: str | None, timeout: float) -> None:
     """Cancel a job: a queued one at once, a running one within one denoising step."""
-    from dgx_pixels.jobs.client import Client
-
-    with Client(worker_address) as client:
+    with _client(worker_address, timeout) as client:
         job = client.cancel(job_id)
     if job.state == "cancelled":
         click.echo(f"job {job_id} cancelled")

@@ -1,0 +1,113 @@
+"""The job commands through click's CliRunner, against a real in-process worker."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from dgx_pixels.cli import cli
+
+from .conftest import MODEL
+from .helpers import wait_until
+
+
+def run(*args: str, **env: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), env=env or None)
+
+
+def test_submit_watch_jobs_cancel(start_worker) -> None:
+    w = start_worker()
+    out = run(
+        "submit",
+        "a tiny knight",
+        "--size",
+        "16x24",
+        "--steps",
+        "2",
+        "--seed",
+        "5",
+        "--watch",
+        "--worker",
+        w.address,
+    )
+    assert out.exit_code == 0, out.output
+    assert "job 1 queued (priority 0, seed 5)" in out.output
+    sprite = out.output.strip().splitlines()[-1]
+    assert sprite.endswith("a-tiny-knight-5.png")
+
+    listed = run("jobs", "--json", DGX_PIXELS_WORKER=w.address)  # address from the environment
+    assert listed.exit_code == 0, listed.output
+    [job] = json.loads(listed.output)
+    assert job["id"] == 1
+    assert job["state"] == "done"
+    assert job["prompt"] == "a tiny knight"
+    assert job["request"]["size"] == [16, 24]
+    assert job["request"]["model"] == MODEL
+    assert job["outputs"][0]["sprite"] == sprite
+
+    watched = run("watch", "1", "--json", "--worker", w.address)
+    assert watched.exit_code == 0
+    assert json.loads(watched.output.splitlines()[-1])["type"] == "done"
+
+    table = run("jobs", "--worker", w.address)
+    assert "a tiny knight" in table.output
+    assert "done" in table.output
+
+    w.backend.hold.clear()
+    held = run("submit", "held", "--priority", "2", "--json", "--worker", w.address)
+    held_id = json.loads(held.output)["id"]
+    queued = run("submit", "queued", "--size", "8", "--json", "--worker", w.address)
+    queued_id = json.loads(queued.output)["id"]
+    wait_until(w.backend.running.is_set, "the held job to run")
+    assert run("cancel", str(queued_id), "--worker", w.address).output == (
+        f"job {queued_id} cancelled\n"
+    )
+    stopping = run("cancel", str(held_id), "--worker", w.address)
+    assert stopping.output == f"job {held_id} is stopping (within one denoising step)\n"
+    w.backend.hold.set()
+    cancelled = run("watch", str(held_id), "--worker", w.address)
+    assert cancelled.exit_code == 7
+    assert f"job {held_id} was cancelled" in cancelled.output
+
+
+def test_user_errors_are_one_line_with_an_exit_code(start_worker) -> None:
+    w = start_worker()
+    bad_size = run("submit", "x", "--size", "big", "--worker", w.address)
+    assert bad_size.exit_code == 2
+    assert bad_size.output.strip() == "Error: size must look like 32 or 32x48, got 'big'"
+    too_big = run("submit", "x", "--size", "1024", "--worker", w.address)
+    assert too_big.exit_code == 2
+    assert "sprite width must be between 1 and 512, got 1024" in too_big.output
+    wrong_model = run("submit", "x", "--model", "other", "--worker", w.address)
+    assert wrong_model.exit_code == 7
+    assert "serves model 'fake:tiny'" in wrong_model.output
+    missing = run("watch", "999", "--worker", w.address)
+    assert (missing.exit_code, missing.output) == (7, "Error: no job 999\n")
+    bad_address = run("jobs", "--worker", "localhost:5557")
+    assert bad_address.exit_code == 2
+    assert "tcp://HOST:PORT" in bad_address.output
+
+
+def test_no_worker(tmp_path) -> None:
+    out = run("jobs", "--worker", "tcp://127.0.0.1:9", "--timeout", "0.2")
+    assert out.exit_code == 7
+    assert out.output.startswith("Error: no worker answered at tcp://127.0.0.1:9 within 0.2 s")
+    assert len(out.output.strip().splitlines()) == 1
+
+
+def test_worker_refuses_a_public_address_without_keys(tmp_path) -> None:
+    out = run("worker", "--bind", "tcp://0.0.0.0:5999", "--data-dir", str(tmp_path), "--no-metrics")
+    assert out.exit_code == 7
+    assert "needs CURVE keys" in out.output
+    assert "--init-keys" in out.output
+
+
+def test_init_keys(tmp_path) -> None:
+    out = run("worker", "--init-keys", "--data-dir", str(tmp_path))
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "keys" / "server.key_secret").is_file()
+    assert (tmp_path / "keys" / "authorized" / "client.key").is_file()
+    again = run("worker", "--init-keys", "--data-dir", str(tmp_path))
+    assert again.exit_code == 3
+    assert "already exists; use --force" in again.output

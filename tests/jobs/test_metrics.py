@@ -1,0 +1,60 @@
+"""Prometheus metrics: served by a real worker over HTTP on a free local port."""
+
+from __future__ import annotations
+
+import importlib.util
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from dgx_pixels.observability.metrics import WorkerMetrics, nvml_collector
+
+from .helpers import wait_until
+from .test_worker import req
+
+
+def scrape(port: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+            samples[f"{s.name}{{{labels}}}" if labels else s.name] = s.value
+    return samples
+
+
+def test_worker_serves_its_metrics(start_worker) -> None:
+    w = start_worker(metrics_port=0)
+    assert w.worker.metrics_port
+    with w.client() as c:
+        for prompt in ("one", "two"):
+            job = c.submit(req(prompt, steps=4, count=3))
+            list(c.watch(job.id))
+        w.backend.hold.clear()
+        c.submit(req("held"))
+        wait_until(w.backend.running.is_set, "the held job to run")
+        c.submit(req("waiting", size=(8, 8)))
+        wait_until(
+            lambda: scrape(w.worker.metrics_port)["dgx_pixels_queue_depth"] == 1, "queue depth"
+        )
+    m = scrape(w.worker.metrics_port)
+    assert m["dgx_pixels_jobs{state=done}"] == 2
+    assert m["dgx_pixels_jobs{state=running}"] == 1
+    assert m["dgx_pixels_worker_state{dgx_pixels_worker_state=busy}"] == 1
+    assert m["dgx_pixels_images_generated_total"] == 6
+    assert m["dgx_pixels_denoising_steps_total"] == 8
+    assert m["dgx_pixels_generation_seconds_count"] == 2
+    assert m["dgx_pixels_images_per_second"] > 0
+    assert m["dgx_pixels_denoising_steps_per_second"] > 0
+    w.backend.hold.set()
+
+
+def test_gpu_metrics_only_with_nvml() -> None:
+    names = {f.name for f in WorkerMetrics().registry.collect()}
+    has_gpu = "dgx_pixels_gpu_memory_used_bytes" in names
+    if importlib.util.find_spec("pynvml") is None:
+        assert nvml_collector() is None
+        assert not has_gpu  # absent, never made up
+    else:
+        assert has_gpu == (nvml_collector() is not None)
