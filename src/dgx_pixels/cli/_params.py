@@ -1,4 +1,4 @@
-"""Option parsing shared by the commands: sizes, palettes, dithering.
+"""Option parsing shared by the commands (a size given as ``32`` or ``32x48``).
 
 Bad values raise :class:`~dgx_pixels.errors.InputError`, so the command line
 prints one clear line and exits with code 2 (click's own usage errors print a
@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.pixel.palette import parse_auto, resolve_palette
 
-__all__ = ["check_palette", "parse_size"]
+__all__ = ["parse_size"]
 
 _SIZE = re.compile(r"\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*")
 
@@ -36,15 +35,3 @@ def parse_size(text: str, *, option: str = "--size") -> tuple[int, int]:
     if width < 1 or height < 1:
         raise InputError(f"{option} must be at least 1x1, got {width}x{height}", option=option)
     return width, height
-
-
-def check_palette(text: str) -> str:
-    """Check a ``--palette`` value (built-in name, palette file, inline list or
-    ``auto:N``) before any image is read; return it unchanged.
-
-    >>> check_palette("auto:16"), check_palette("pico-8")
-    ('auto:16', 'pico-8')
-    """
-    if parse_auto(text) is None:
-        resolve_palette(text)
-    return text

@@ -15,7 +15,7 @@ from dgx_pixels.pixel.pixelize import DOWNSCALE_METHODS, check_size
 from dgx_pixels.pixel.preview import upscale
 from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
 
-from ._params import check_palette, parse_size
+from ._params import parse_size
 
 __all__ = ["pixelize"]
 
@@ -88,8 +88,6 @@ def pixelize(
     """
     # 1. Options first: a bad option must not cost a decode.
     size = parse_size(size_text)
-    if palette is not None:
-        check_palette(palette)
     spec = PixelSpec(
         size=size,
         palette=palette,

@@ -102,6 +102,7 @@ def _cell_samples(image: Image.Image, size: tuple[int, int]) -> tuple[U8, tuple[
     """Every target cell's source pixels as ``(h, w, n, 4)`` (nearest resampling to a
     whole number of samples per cell, so no source pixel is skipped)."""
     w, h = size
+    image = image if image.mode == "RGBA" else image.convert("RGBA")
     kx = math.ceil(image.width / w)
     ky = math.ceil(image.height / h)
     if max(kx, ky) > _MAX_SAMPLES:
@@ -270,6 +271,8 @@ def pixelize(
     if isinstance(palette, str):
         n = parse_auto(palette)
         pal = extract_palette(small, n, seed=seed) if n is not None else resolve_palette(palette)
-    else:
+    elif isinstance(palette, Palette):
         pal = palette
+    else:
+        raise InputError(f"palette must be a name, a file or a Palette, got {palette!r}")
     return map_to_palette(small, pal, dither=dither)
