@@ -86,15 +86,19 @@ class Summary:
 def load_sprites(root: Path, count: int, seed: int) -> list[tuple[str, Image.Image]]:
     """A seeded sample of ``count`` 32x32 sprites under ``root``.
 
-    Sprites with fewer than 10 % opaque pixels or fewer than 4 colours (mostly
+    Hidden files and files that are not images are skipped, and so are sprites
+    with fewer than 10 % opaque pixels or fewer than 4 colours (mostly
     empty effect frames) are skipped: there is no grid in them to find.
     """
-    files = sorted(p for p in root.rglob("*.png") if p.is_file())
+    files = sorted(p for p in root.rglob("*.png") if p.is_file() and not p.name.startswith("."))
     order = np.random.default_rng(seed).permutation(len(files))
     out: list[tuple[str, Image.Image]] = []
     for i in order:
-        with Image.open(files[i]) as im:
-            sprite = im.convert("RGBA")
+        try:
+            with Image.open(files[i]) as im:
+                sprite = im.convert("RGBA")
+        except OSError:  # not an image after all (there are a few): not a sprite
+            continue
         if sprite.size != (32, 32):
             continue
         a = np.asarray(sprite)

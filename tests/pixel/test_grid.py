@@ -1,0 +1,172 @@
+"""Grid detection: integer, non-integer and uneven cells, offsets, and refusal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from dgx_pixels.pixel.grid import Grid, detect_grid
+
+
+def random_sprite(width: int, height: int, seed: int, colours: int = 6) -> Image.Image:
+    """A sprite of random cells from a small palette: a grid in every row and column."""
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (colours, 3))
+    idx = rng.integers(0, colours, (height, width))
+    rgb = palette[idx].astype(np.uint8)
+    alpha = np.full((height, width, 1), 255, np.uint8)
+    return Image.fromarray(np.concatenate([rgb, alpha], axis=2), "RGBA")
+
+
+def draw(sprite: Image.Image, xs: list[int], ys: list[int]) -> Image.Image:
+    """Draw ``sprite`` with its cells at the given pixel boundaries."""
+    a = np.asarray(sprite)
+    cols = np.searchsorted(xs, np.arange(xs[-1]), side="right") - 1
+    rows = np.searchsorted(ys, np.arange(ys[-1]), side="right") - 1
+    return Image.fromarray(np.ascontiguousarray(a[rows][:, cols]), "RGBA")
+
+
+def even_bounds(cells: int, size: float, first: float = 1.0, last: float = 1.0) -> list[int]:
+    """Boundaries of cells of ``size`` px, the border cells cut to ``first``/``last``."""
+    pos = [0.0] + [(i - 1 + first) * size for i in range(1, cells)]
+    pos.append((cells - 2 + first + last) * size)
+    return [round(p) for p in pos]
+
+
+def test_grid_properties_and_description() -> None:
+    g = Grid((3, 13, 23, 33), (0, 20, 40))
+    assert g.size == (3, 2)
+    assert g.cell_size == (10.0, 20.0)
+    assert g.phase == (3, 0)
+    assert g.describe() == "3x2 cells of 10.00x20.00 px at offset (3, 0)"
+
+
+@pytest.mark.parametrize(
+    ("xs", "ys", "confidence"),
+    [((0,), (0, 1), 1.0), ((0, 2, 2), (0, 1), 1.0), ((-1, 2), (0, 1), 1.0), ((0, 1), (0, 1), 1.5)],
+)
+def test_grid_rejects_malformed_boundaries(
+    xs: tuple[int, ...], ys: tuple[int, ...], confidence: float
+) -> None:
+    with pytest.raises(ValueError, match=r"xs|ys|confidence"):
+        Grid(xs, ys, confidence)
+
+
+def test_uniform_grid_spreads_the_remainder() -> None:
+    g = Grid.uniform((100, 10), (3, 10))
+    assert g.xs == (0, 33, 67, 100)
+    assert g.ys == tuple(range(11))
+    with pytest.raises(ValueError, match="between 1x1 and 100x10"):
+        Grid.uniform((100, 10), (3, 11))
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4, 7, 8, 16, 32])
+def test_integer_scales_are_found_exactly(scale: int) -> None:
+    sprite = random_sprite(16, 12, seed=scale)
+    big = sprite.resize((16 * scale, 12 * scale), Image.Resampling.NEAREST)
+    grid = detect_grid(big)
+    assert grid.size == (16, 12)
+    assert grid.xs == tuple(range(0, 16 * scale + 1, scale))
+    assert grid.confidence > 0.9
+
+
+@pytest.mark.parametrize("size", [5.5, 9.37, 12.8, 31.03])
+def test_non_integer_cells_with_a_phase_offset(size: float) -> None:
+    xs = even_bounds(24, size, first=0.7, last=0.8)
+    ys = even_bounds(20, size, first=0.9, last=0.65)
+    big = draw(random_sprite(24, 20, seed=int(size * 10)), xs, ys)
+    grid = detect_grid(big)
+    assert grid.size == (24, 20)
+    assert np.max(np.abs(np.subtract(grid.xs, xs))) <= 1
+    assert np.max(np.abs(np.subtract(grid.ys, ys))) <= 1
+
+
+def test_uneven_cells_of_31_and_32_px_mixed() -> None:
+    rng = np.random.default_rng(5)
+    xs = np.concatenate([[0], np.cumsum(rng.choice([31, 32], 32))]).tolist()
+    ys = np.concatenate([[0], np.cumsum(rng.choice([31, 32], 32))]).tolist()
+    big = draw(random_sprite(32, 32, seed=1), xs, ys)
+    grid = detect_grid(big)
+    assert grid.size == (32, 32)
+    assert np.max(np.abs(np.subtract(grid.xs, xs))) <= 1
+
+
+def test_cells_drifting_across_the_image() -> None:
+    # Boundaries wander by up to 0.3 cell (a smooth warp), as generators draw them.
+    i = np.arange(33)
+    xs = np.rint(i * 20.0 + 6.0 * np.sin(np.pi * i / 32)).astype(int).tolist()
+    big = draw(random_sprite(32, 16, seed=2), xs, list(range(0, 16 * 20 + 1, 20)))
+    grid = detect_grid(big)
+    assert grid.size == (32, 16)
+    assert np.max(np.abs(np.subtract(grid.xs, xs))) <= 1
+
+
+def test_non_square_cells() -> None:
+    big = random_sprite(20, 10, seed=3).resize((20 * 9, 10 * 14), Image.Resampling.NEAREST)
+    grid = detect_grid(big)
+    assert grid.size == (20, 10)
+    assert grid.cell_size == (9.0, 14.0)
+
+
+def test_blur_noise_and_jpeg_do_not_move_the_grid() -> None:
+    import io
+
+    xs = even_bounds(32, 24.6, first=0.8, last=0.9)
+    big = draw(random_sprite(32, 32, seed=4), xs, xs).convert("RGB")
+    big = big.filter(ImageFilter.GaussianBlur(1.2))
+    noisy = np.asarray(big).astype(np.float64)
+    noisy += np.random.default_rng(0).normal(0, 5, noisy.shape)
+    big = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+    buf = io.BytesIO()
+    big.save(buf, format="JPEG", quality=75)
+    grid = detect_grid(Image.open(buf))
+    assert grid.size == (32, 32)
+    assert np.max(np.abs(np.subtract(grid.xs, xs))) <= 2
+
+
+def test_detect_grid_is_deterministic_and_leaves_the_input_alone() -> None:
+    big = random_sprite(10, 10, seed=6).resize((105, 105), Image.Resampling.NEAREST)
+    before = big.tobytes()
+    assert detect_grid(big) == detect_grid(big)
+    assert big.tobytes() == before
+
+
+def smooth_noise(size: int, seed: int) -> Image.Image:
+    """A photo-like image: random field with a 1/f^2 power spectrum."""
+    rng = np.random.default_rng(seed)
+    f = np.fft.fftfreq(size)
+    radius = np.hypot(f[:, None], f[None, :])
+    radius[0, 0] = 1.0
+    channels = []
+    for _ in range(3):
+        spectrum = rng.normal(size=(size, size)) + 1j * rng.normal(size=(size, size))
+        field = np.real(np.fft.ifft2(spectrum / radius))
+        field = (field - field.min()) / (field.max() - field.min())
+        channels.append(field * 255)
+    return Image.fromarray(np.stack(channels, axis=2).astype(np.uint8), "RGB")
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        pytest.param(lambda: smooth_noise(256, 0), id="photo-like"),
+        pytest.param(lambda: smooth_noise(512, 1), id="photo-like-large"),
+        pytest.param(
+            lambda: Image.fromarray(
+                np.random.default_rng(2).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+            ),
+            id="white-noise",
+        ),
+        pytest.param(lambda: Image.linear_gradient("L").resize((256, 200)), id="gradient"),
+        pytest.param(lambda: Image.new("RGB", (128, 128), (30, 60, 90)), id="flat"),
+    ],
+)
+def test_pictures_without_a_grid_get_a_low_confidence(picture: object) -> None:
+    grid = detect_grid(picture())  # type: ignore[operator]
+    assert grid.confidence < 0.5
+
+
+def test_detect_grid_rejects_a_wrong_array() -> None:
+    with pytest.raises(ValueError, match=r"\(H, W, 4\) uint8"):
+        detect_grid(np.zeros((10, 10, 3), np.uint8))
