@@ -34,6 +34,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from PIL import Image
 
 from dgx_pixels.errors import InputError, PaletteError
@@ -74,7 +75,7 @@ _HEX_RE = re.compile(r"#?([0-9a-fA-F]{6})")
 _AUTO_RE = re.compile(r"auto:(\S+)")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Palette:
     """A named, ordered set of sRGB colours.
 
@@ -83,7 +84,8 @@ class Palette:
     name : str
         A short name (a built-in's name, a file's stem, ``"auto-8"``...).
     colors : array-like of shape (n, 3)
-        The colours as 0..255 integers; stored as a read-only uint8 copy.
+        The colours as 0..255 integers (a list of tuples, an array); stored as
+        a read-only uint8 copy.
     locked : bool
         True when the colours are final and shared by a batch (see the module doc).
 
@@ -98,26 +100,26 @@ class Palette:
 
     name: str
     colors: U8
-    locked: bool = True
-    _oklab: Float = field(init=False, repr=False, compare=False)
+    locked: bool
+    _oklab: Float = field(repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        raw = np.asarray(self.colors)
+    def __init__(self, name: str, colors: ArrayLike, locked: bool = True) -> None:
+        raw = np.asarray(colors)
         if raw.ndim != 2 or raw.shape[1:] != (3,):
-            raise PaletteError(
-                f"palette {self.name!r}: colours must have shape (n, 3), got {raw.shape}"
-            )
+            raise PaletteError(f"palette {name!r}: colours must have shape (n, 3), got {raw.shape}")
         if not 1 <= raw.shape[0] <= MAX_COLOURS:
             raise PaletteError(
-                f"palette {self.name!r} has {raw.shape[0]} colours; it needs 1 to {MAX_COLOURS}"
+                f"palette {name!r} has {raw.shape[0]} colours; it needs 1 to {MAX_COLOURS}"
             )
         if raw.dtype != np.uint8 and (raw.min() < 0 or raw.max() > 255):
-            raise PaletteError(f"palette {self.name!r}: colour values must be within 0..255")
-        colors = raw.astype(np.uint8)  # always a copy
-        colors.setflags(write=False)
-        object.__setattr__(self, "colors", colors)
-        lab = srgb_to_oklab(to_float_rgb(colors))
+            raise PaletteError(f"palette {name!r}: colour values must be within 0..255")
+        rgb = raw.astype(np.uint8)  # always a copy, never a view of the caller's array
+        rgb.setflags(write=False)
+        lab = srgb_to_oklab(to_float_rgb(rgb))
         lab.setflags(write=False)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "colors", rgb)
+        object.__setattr__(self, "locked", bool(locked))
         object.__setattr__(self, "_oklab", lab)
 
     def __len__(self) -> int:
