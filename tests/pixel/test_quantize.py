@@ -117,7 +117,8 @@ def test_dithering_keeps_the_average_of_a_gradient(dither: str) -> None:
     # compare average brightness per band of 8 rows, in linear light
     def band(a: np.ndarray) -> np.ndarray:
         lin = (a / 255) ** 2.2
-        return lin.reshape(8, 8, 64).mean(axis=(1, 2))
+        means: np.ndarray = lin.reshape(8, 8, 64).mean(axis=(1, 2))
+        return means
 
     err_flat = np.abs(band(flat) - band(src)).mean()
     err_dith = np.abs(band(dith) - band(src)).mean()
