@@ -1,0 +1,92 @@
+"""``dgx-pixels restore``: AI "pseudo pixel art" -> the true low-resolution sprite."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from dgx_pixels.errors import InputError, OutputExistsError
+from dgx_pixels.image_files import read_image, write_png
+from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE
+from dgx_pixels.pixel.restore import restore as restore_image
+
+__all__ = ["restore"]
+
+_SIZE = re.compile(r"^\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*$")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"32x48"`` -> ``(32, 48)``; ``"32"`` -> ``(32, 32)``.
+
+    >>> parse_size("32x48"), parse_size("16")
+    ((32, 48), (16, 16))
+    """
+    match = _SIZE.match(text)
+    if match is None:
+        raise InputError(f"--size must look like 32 or 32x48, got {text!r}", option="size")
+    width = int(match.group(1))
+    height = int(match.group(2) or width)
+    if width < 1 or height < 1:
+        raise InputError(f"--size must be at least 1x1, got {width}x{height}", option="size")
+    return width, height
+
+
+@click.command("restore")
+@click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the PNG [default: IMAGE's name + '-restored.png', beside it].",
+)
+@click.option("--size", "size_text", metavar="WxH", help="The known true size, e.g. 32 or 32x48.")
+@click.option("--scale", type=float, help="The known scale: input pixels per sprite pixel.")
+@click.option(
+    "--min-confidence",
+    type=float,
+    default=DEFAULT_MIN_CONFIDENCE,
+    show_default=True,
+    help="Refuse (exit 4) when the detected grid's confidence is lower.",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def restore(
+    image: Path,
+    out: Path | None,
+    size_text: str | None,
+    scale: float | None,
+    min_confidence: float,
+    force: bool,
+) -> None:
+    """Find the pixel grid of IMAGE and write the true-resolution sprite.
+
+    Without --size or --scale the grid (cell size and offset per axis, uneven
+    cells allowed) is detected; when no grid is found with enough confidence
+    nothing is written and the exit code is 4.
+    """
+    # 1. Options first: a bad option must not cost a decode.
+    if size_text is not None and scale is not None:
+        raise InputError("give either --size or --scale, not both")
+    size = parse_size(size_text) if size_text is not None else None
+    if scale is not None and not scale >= 1:
+        raise InputError(f"--scale must be at least 1, got {scale:g}", option="scale")
+    if not 0.0 <= min_confidence <= 1.0:
+        raise InputError(f"--min-confidence must be between 0 and 1, got {min_confidence:g}")
+    target = out if out is not None else image.with_name(f"{image.stem}-restored.png")
+    if target.resolve() == image.resolve():
+        raise InputError(f"{target}: the output would replace the input image", path=str(target))
+    if target.exists() and not force:
+        # write_png checks again atomically; this saves the work of restoring.
+        raise OutputExistsError(
+            f"{target} already exists; use --force to overwrite it", path=str(target)
+        )
+
+    # 2. Read, restore, write.
+    picture = read_image(image)
+    result = restore_image(picture, size=size, scale=scale, min_confidence=min_confidence)
+    written = write_png(result.image, target, force=force)
+    width, height = result.image.size
+    click.echo(f"grid: {result.grid.describe()}")
+    click.echo(f"confidence: {result.confidence:.2f}")
+    click.echo(f"wrote {written} ({width}x{height})")

@@ -1,0 +1,146 @@
+"""restore: known size or scale, detection, refusal, alpha, purity, bad options."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageFilter
+
+from dgx_pixels.errors import InputError, NoGridError
+from dgx_pixels.pixel.grid import Grid
+from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE, RestoreResult, restore
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def sprite(name: str = "alligator.png") -> Image.Image:
+    with Image.open(DATA / name) as im:
+        return im.convert("RGBA")
+
+
+def assert_same_image(got: Image.Image, want: Image.Image, tmp_path: Path | None = None) -> None:
+    """Exact pixel equality; on failure the two images are saved for a look."""
+    a, b = np.asarray(got.convert("RGBA")), np.asarray(want.convert("RGBA"))
+    if a.shape != b.shape or not np.array_equal(a, b):
+        if tmp_path is not None:
+            got.save(tmp_path / "got.png")
+            want.save(tmp_path / "want.png")
+        raise AssertionError(f"images differ: {got.size} vs {want.size}, saved in {tmp_path}")
+
+
+@pytest.mark.parametrize("name", ["alligator.png", "potion.png", "floor.png", "bardiche.png"])
+def test_known_scale_gives_the_sprite_back_exactly(name: str, tmp_path: Path) -> None:
+    truth = sprite(name)
+    big = truth.resize((32 * 12, 32 * 12), Image.Resampling.NEAREST)
+    result = restore(big, scale=12)
+    assert isinstance(result, RestoreResult)
+    assert result.confidence == 1.0
+    assert result.grid == Grid.uniform(big.size, (32, 32))
+    assert_same_image(result.image, truth, tmp_path)
+
+
+def test_known_size_reads_the_cell_centre_not_its_blurred_edge(tmp_path: Path) -> None:
+    truth = sprite("floor.png")  # opaque, many colours
+    big = truth.resize((32 * 16, 32 * 16), Image.Resampling.NEAREST).convert("RGB")
+    big = big.filter(ImageFilter.GaussianBlur(2.0))
+    noisy = np.asarray(big).astype(np.float64)
+    noisy += np.random.default_rng(0).normal(0, 4, noisy.shape)
+    big = Image.fromarray(np.clip(np.rint(noisy), 0, 255).astype(np.uint8))
+    out = np.asarray(restore(big, size=(32, 32)).image).astype(int)
+    ref = np.asarray(truth).astype(int)
+    # Every cell within a few levels of the truth: the blur never reaches the centre.
+    assert np.abs(out[..., :3] - ref[..., :3]).max() <= 6
+
+
+def test_detection_restores_a_degraded_sprite(tmp_path: Path) -> None:
+    truth = sprite()
+    big = truth.resize((32 * 31, 32 * 31), Image.Resampling.NEAREST)
+    big = big.crop((9, 4, big.width - 7, big.height - 3))  # phase offset: border cells cut
+    result = restore(big)
+    assert result.image.size == (32, 32)
+    assert result.confidence >= DEFAULT_MIN_CONFIDENCE
+    assert_same_image(result.image, truth, tmp_path)
+
+
+def test_alpha_is_taken_per_cell() -> None:
+    truth = sprite("bardiche.png")
+    big = truth.resize((32 * 8, 32 * 8), Image.Resampling.NEAREST)
+    out = np.asarray(restore(big, scale=8).image)
+    ref = np.asarray(truth)
+    assert np.array_equal(out[..., 3], ref[..., 3])
+    assert not out[out[..., 3] == 0].any()  # fully transparent cells are (0, 0, 0, 0)
+
+
+def test_no_grid_is_refused_with_its_confidence() -> None:
+    noise = Image.fromarray(np.random.default_rng(1).integers(0, 256, (256, 256, 3), np.uint8))
+    with pytest.raises(NoGridError, match=r"no pixel grid found \(confidence 0\.\d\d < 0\.5\)"):
+        restore(noise)
+    # Asked not to refuse, it returns its best guess and says how sure it is.
+    result = restore(noise, min_confidence=0.0)
+    assert result.confidence < DEFAULT_MIN_CONFIDENCE
+
+
+def test_restore_never_changes_its_input_and_is_deterministic() -> None:
+    big = sprite().resize((32 * 9, 32 * 9), Image.Resampling.NEAREST)
+    before = big.tobytes()
+    first, second = restore(big), restore(big)
+    assert big.tobytes() == before
+    assert first.image.tobytes() == second.image.tobytes()
+    assert first.grid == second.grid
+    assert first.image is not big
+
+
+@pytest.mark.parametrize("mode", ["RGB", "P", "L", "LA"])
+def test_any_pillow_mode_is_accepted(mode: str) -> None:
+    big = sprite("floor.png").resize((128, 128), Image.Resampling.NEAREST).convert(mode)
+    out = restore(big, size=(32, 32)).image
+    assert out.mode == "RGBA"
+    assert out.size == (32, 32)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"size": (32, 32), "scale": 4.0}, "either size or scale"),
+        ({"size": (0, 32)}, "at least 1x1, got 0x32"),
+        ({"size": (33, 32)}, "33x32 is larger than the 32x32 input"),
+        ({"size": (4.5, 4)}, "pair of integers"),
+        ({"scale": 0.5}, "at least 1, got 0.5"),
+        ({"scale": math.nan}, "finite number"),
+        ({"scale": 64.0}, "larger than the 32x32 image"),
+        ({"min_confidence": 1.5}, "between 0 and 1, got 1.5"),
+    ],
+)
+def test_bad_options_are_refused_up_front(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        restore(sprite(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_non_image_is_refused() -> None:
+    with pytest.raises(InputError, match="must be a PIL image, got ndarray"):
+        restore(np.zeros((8, 8, 4), np.uint8))  # type: ignore[arg-type]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    cols=st.integers(4, 24),
+    rows=st.integers(4, 24),
+    scale=st.integers(1, 9),
+    seed=st.integers(0, 2**16),
+)
+def test_any_sprite_at_any_integer_scale_round_trips(
+    cols: int, rows: int, scale: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, (rows, cols, 4), dtype=np.uint8)
+    pixels[..., 3] = np.where(pixels[..., 3] > 127, 255, 0)
+    pixels[pixels[..., 3] == 0] = 0
+    truth = Image.fromarray(pixels, "RGBA")
+    big = truth.resize((cols * scale, rows * scale), Image.Resampling.NEAREST)
+    assert restore(big, scale=scale).image.tobytes() == truth.tobytes()
+    assert restore(big, size=(cols, rows)).image.tobytes() == truth.tobytes()
