@@ -38,6 +38,20 @@ def test_flat_background_is_removed_exactly(name: str, colour: tuple[int, int, i
     assert (_alpha(out) != truth).sum() <= (6 if colour == (255, 255, 255) else 0)
 
 
+def test_the_real_sprites_have_enclosed_holes() -> None:
+    # what makes the exact-removal test above meaningful: transparent regions
+    # that a flood fill from the border never reaches (between legs, arms...)
+    from dgx_pixels.pixel._arrays import label_components
+
+    holes = 0
+    for name in SPRITES:
+        clear = ~_alpha(binarize_alpha(Image.open(DATA / name)))
+        labels, n = label_components(clear)
+        border = set(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]).tolist())
+        holes += n - len(border - {0})
+    assert holes == 11  # wolf 4, agnes 6, long sword 1; most are 1-2 pixels
+
+
 def test_enclosed_holes_are_removed_too() -> None:
     ring = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
     ring.paste((200, 60, 20, 255), (4, 4, 28, 28))
