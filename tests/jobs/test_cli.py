@@ -21,6 +21,7 @@ def test_submit_watch_jobs_cancel(start_worker) -> None:
     out = run(
         "submit",
         "a tiny knight",
+        "--fast",
         "--size",
         "16x24",
         "--steps",
@@ -43,6 +44,9 @@ def test_submit_watch_jobs_cancel(start_worker) -> None:
     assert job["state"] == "done"
     assert job["prompt"] == "a tiny knight"
     assert job["request"]["size"] == [16, 24]
+    # built as generate builds it: --fast brings its sampler, explicit --steps wins
+    assert (job["request"]["fast"], job["request"]["scheduler"]) == (True, "lcm")
+    assert (job["request"]["guidance"], job["request"]["steps"]) == (1.0, 2)
     assert job["request"]["model"] == MODEL
     assert job["outputs"][0]["sprite"] == sprite
 
@@ -75,10 +79,16 @@ def test_user_errors_are_one_line_with_an_exit_code(start_worker) -> None:
     w = start_worker()
     bad_size = run("submit", "x", "--size", "big", "--worker", w.address)
     assert bad_size.exit_code == 2
-    assert bad_size.output.strip() == "Error: size must look like 32 or 32x48, got 'big'"
+    assert bad_size.output.strip() == "Error: --size must look like 32 or 32x48, got 'big'"
     too_big = run("submit", "x", "--size", "1024", "--worker", w.address)
     assert too_big.exit_code == 2
     assert "sprite width must be between 1 and 512, got 1024" in too_big.output
+    priority = run("submit", "x", "--priority", "5000", "--worker", w.address)
+    assert priority.exit_code == 2
+    assert "priority must be between -1000 and 1000, got 5000" in priority.output
+    no_prompt = run("submit", "--worker", w.address)
+    assert no_prompt.exit_code == 2
+    assert "missing PROMPT" in no_prompt.output
     wrong_model = run("submit", "x", "--model", "other", "--worker", w.address)
     assert wrong_model.exit_code == 7
     assert "serves model 'fake:tiny'" in wrong_model.output

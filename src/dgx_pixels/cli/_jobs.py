@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from dgx_pixels.errors import InputError, JobError
-from dgx_pixels.request import DEFAULT_MODEL, GenerationRequest, LoraRef
+from dgx_pixels.request import DEFAULT_MODEL, LoraRef
 
 __all__ = ["cancel", "jobs", "submit", "watch", "worker"]
 
@@ -140,42 +140,26 @@ def _log_to(path: Path) -> None:
 # --------------------------------------------------------------------- submit
 
 
-def _parse_size(value: str) -> tuple[int, int]:
-    w, sep, h = value.lower().partition("x")
-    try:
-        return (int(w), int(h)) if sep else (int(w), int(w))
-    except ValueError:
-        raise InputError(f"size must look like 32 or 32x48, got {value!r}", option="size") from None
+#: generate's parameters that make the request; submit takes exactly these (the
+#: same click objects, so the flags have one definition). Not: --force, --device,
+#: --dtype, --memory, which belong to the process that runs the engine.
+_REQUEST_PARAMS = (
+    "prompt", "size_text", "count", "seed", "palette", "dither", "model", "loras", "steps",
+    "guidance", "scheduler", "negative", "init", "strength", "mask", "background", "fast",
+    "out", "from_path",
+)  # fmt: skip
 
 
 @click.command()
-@click.argument("prompt")
-@click.option("--size", default="32", show_default=True, help="Sprite size: 32 or 32x48.")
-@click.option("--count", default=1, show_default=True, help="Images to make.")
-@click.option("--seed", type=int, default=None, help="First seed (default: random).")
-@click.option("--model", default=None, help="Model id (default: the worker's model).")
-@click.option("--lora", "loras", multiple=True, metavar="ID[:W]", help="LoRA to apply (repeat).")
-@click.option("--steps", default=30, show_default=True, help="Denoising steps.")
-@click.option("--guidance", default=6.0, show_default=True, help="Classifier-free guidance.")
-@click.option("--scheduler", default="euler-a", show_default=True, help="Sampler.")
-@click.option("--negative", default=None, help="Negative prompt (default: pixel-art one).")
-@click.option("--palette", default=None, help="Palette name, file or auto:N.")
-@click.option("--dither", default="none", show_default=True, help="none|ordered|error-diffusion.")
-@click.option("--background", default="transparent", show_default=True, help="Or keep, #rrggbb.")
-@click.option("--init", default=None, help="Init image (img2img).")
-@click.option("--strength", default=0.6, show_default=True, help="How much --init changes.")
-@click.option("--mask", default=None, help="Inpainting mask for --init.")
-@click.option("--fast", is_flag=True, help="Few-step LoRA mode.")
-@click.option("--out", default=None, help="Output folder on the worker (default: data dir).")
-@click.option("--priority", default=0, show_default=True, help="Higher runs first.")
+@click.option("--priority", default=0, show_default=True, help="Higher runs first (-1000..1000).")
 @click.option("--watch", "follow", is_flag=True, help="Show progress until the job ends.")
 @click.option("--json", "as_json", is_flag=True, help="Print the job record as JSON.")
 @_worker_option
 def submit(
-    prompt: str,
-    size: str,
-    model: str | None,
+    prompt: str | None,
+    size_text: str | None,
     loras: tuple[str, ...],
+    from_path: str | None,
     priority: int,
     follow: bool,
     as_json: bool,
@@ -183,15 +167,32 @@ def submit(
     timeout: float,
     **options: Any,
 ) -> None:
-    """Queue PROMPT on the running worker (same options as generate)."""
-    with _client(worker_address, timeout) as client:
-        request = GenerationRequest(
-            prompt=prompt,
-            size=_parse_size(size),
-            model=model or client.ping().model,
-            loras=tuple(LoraRef.parse(lo) for lo in loras),
-            **options,
+    """Queue PROMPT on the running worker (the options of generate).
+
+    Without --model the request names the worker's model. Outputs go to the
+    worker's data dir (outputs/DATE/job-ID/) unless --out names a folder on
+    the worker's machine.
+    """
+    from dgx_pixels.cli._generate import _build_request
+    from dgx_pixels.cli._params import parse_size
+    from dgx_pixels.jobs.protocol import MAX_PRIORITY
+
+    if not -MAX_PRIORITY <= priority <= MAX_PRIORITY:
+        raise InputError(
+            f"priority must be between {-MAX_PRIORITY} and {MAX_PRIORITY}, got {priority}",
+            option="priority",
         )
+    with _client(worker_address, timeout) as client:
+        # 1. The request, built as generate builds it.
+        given = {k: v for k, v in options.items() if v is not None}
+        if size_text is not None:
+            given["size"] = parse_size(size_text)
+        if loras:
+            given["loras"] = tuple(LoraRef.parse(text) for text in loras)
+        if "model" not in given and from_path is None:
+            given["model"] = client.ping().model
+        request = _build_request(prompt, from_path, given)
+        # 2. Queue it, then (optionally) follow it.
         job = client.submit(request, priority=priority)
         if as_json:
             click.echo(json.dumps(_job_json(job), indent=2))
@@ -199,6 +200,19 @@ def submit(
             click.echo(f"job {job.id} queued (priority {job.priority}, seed {request.seed})")
         if follow:
             _follow(client, job.id, as_json=as_json)
+
+
+def _adopt_generate_params() -> None:
+    from dgx_pixels.cli._generate import generate
+
+    taken = [param for param in generate.params if param.name in _REQUEST_PARAMS]
+    missing = set(_REQUEST_PARAMS) - {param.name for param in taken}
+    if missing:  # generate changed its flags: fail loudly, at import, in every test run
+        raise RuntimeError(f"generate has no parameter(s) {sorted(missing)} for submit")
+    submit.params[:0] = taken
+
+
+_adopt_generate_params()
 
 
 # ----------------------------------------------------------------------- jobs
