@@ -97,6 +97,7 @@ def test_spec_round_trips_through_json() -> None:
         ({"outline_side": "middle"}, InputError, "outline_side"),
         ({"sampling": "lanczos"}, InputError, "sampling must be"),
         ({"sampling": "contrast"}, InputError, "needs a size"),
+        ({"seed": -1}, InputError, "seed must be"),
     ],
 )
 def test_bad_specs_are_refused_on_construction(

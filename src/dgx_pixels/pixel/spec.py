@@ -170,8 +170,8 @@ class PixelSpec:
             )
         if not isinstance(self.cleanup, bool):
             raise _bad("cleanup", f"cleanup must be true or false, got {self.cleanup!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise _bad("seed", f"seed must be an integer, got {self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise _bad("seed", f"seed must be a whole number >= 0, got {self.seed!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``size`` as a list) that :meth:`from_dict` reads back.
