@@ -35,9 +35,12 @@ def test_worker_serves_its_metrics(start_worker) -> None:
         c.submit(req("held"))
         wait_until(w.backend.running.is_set, "the held job to run")
         c.submit(req("waiting", size=(8, 8)))
-        wait_until(
-            lambda: scrape(w.worker.metrics_port)["dgx_pixels_queue_depth"] == 1, "queue depth"
-        )
+
+        def settled() -> bool:
+            m = scrape(w.worker.metrics_port)
+            return m["dgx_pixels_queue_depth"] == 1 and m["dgx_pixels_jobs{state=running}"] == 1
+
+        wait_until(settled, "the counts of one running and one queued job")
     m = scrape(w.worker.metrics_port)
     assert m["dgx_pixels_jobs{state=done}"] == 2
     assert m["dgx_pixels_jobs{state=running}"] == 1

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 import zmq
 
-from dgx_pixels.errors import JobError, ModelNotFoundError, RequestError, WorkerUnavailableError
+from dgx_pixels.errors import (
+    GenerationError,
+    JobError,
+    ModelNotFoundError,
+    RequestError,
+    WorkerUnavailableError,
+)
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import AsyncClient, Client, find_worker
 from dgx_pixels.jobs.security import init_keys, load_client_keys
@@ -160,6 +166,21 @@ def test_a_failing_generation_fails_the_job_and_the_worker_goes_on(start_worker)
         assert isinstance(list(c.watch(good.id))[-1], p.Done)
 
 
+def test_run_waits_and_raises_the_jobs_own_error(start_worker) -> None:
+    w = start_worker()
+    seen: list[str] = []
+    with w.client() as c:
+        done = c.run(req("run me", steps=2), on_event=lambda e: seen.append(e.TYPE))
+        assert done.state == "done"
+        assert len(done.outputs) == 1
+        assert seen[-1] == "done"
+        with pytest.raises(
+            GenerationError, match="job 2 failed: the fake engine was asked"
+        ) as info:
+            c.run(req("explode"))
+        assert info.value.exit_code == 6
+
+
 def test_bad_requests_get_clear_errors(start_worker) -> None:
     w = start_worker()
     with w.client() as c:
@@ -176,6 +197,19 @@ def test_bad_requests_get_clear_errors(start_worker) -> None:
         reply = raw.call(pack({"v": 1, "type": "submit", "rid": 5, "request": {"prompt": " "}}))
         assert isinstance(reply, p.ErrorReply)
         assert (reply.rid, reply.kind, reply.message) == (5, "request", "prompt must not be empty")
+        reply = raw.call(
+            pack(
+                {
+                    "v": 1,
+                    "type": "submit",
+                    "rid": 6,
+                    "request": {"prompt": "x", "model": MODEL, "extra": {"nan": float("nan")}},
+                }
+            )
+        )
+        assert isinstance(reply, p.ErrorReply)
+        assert reply.kind == "request"
+        assert reply.message.startswith("request fields must be plain JSON data: Out of range")
         reply = raw.call(b"a", b"b", b"c")
         assert isinstance(reply, p.ErrorReply)
         assert reply.kind == "malformed"

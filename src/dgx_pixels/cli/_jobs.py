@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from dgx_pixels.errors import InputError, JobError
+from dgx_pixels.errors import InputError
 from dgx_pixels.request import DEFAULT_MODEL, LoraRef
 
 __all__ = ["cancel", "jobs", "submit", "watch", "worker"]
@@ -302,6 +302,7 @@ def watch(job_id: int, as_json: bool, worker_address: str | None, timeout: float
 
 def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
     from dgx_pixels.jobs import protocol as p
+    from dgx_pixels.jobs.client import job_error
 
     bar = _ProgressLine(job_id, enabled=not as_json)
     for event in client.watch(job_id):
@@ -321,12 +322,9 @@ def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
                 if not as_json:
                     for files in event.outputs:
                         click.echo(files.get("sprite") or next(iter(files.values()), ""))
-            case p.Failed():
+            case p.Failed() | p.Cancelled():
                 bar.done()
-                raise JobError(f"job {job_id} failed: {event.message} ({event.kind})", job=job_id)
-            case p.Cancelled():
-                bar.done()
-                raise JobError(f"job {job_id} was cancelled", job=job_id)
+                raise job_error(client.status(job_id))
 
 
 class _ProgressLine:

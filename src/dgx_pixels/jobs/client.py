@@ -1,7 +1,7 @@
 """Talking to a worker: :class:`Client` (blocking) and :class:`AsyncClient` (asyncio).
 
 Both have the same methods: ``ping``, ``submit``, ``cancel``, ``status``,
-``jobs``, ``models``, ``events`` and ``watch``. Requests go over a DEALER
+``jobs``, ``models``, ``events``, ``watch`` and ``run`` (submit and wait). Requests go over a DEALER
 socket with a timeout; no answer in time raises
 :class:`~dgx_pixels.errors.WorkerUnavailableError`. An ``error`` reply raises
 the matching error (:class:`~dgx_pixels.errors.RequestError` for a bad
@@ -28,14 +28,22 @@ import asyncio
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import zmq
 import zmq.asyncio
 
-from dgx_pixels.errors import JobError, ProtocolError, RequestError, WorkerUnavailableError
+from dgx_pixels import errors
+from dgx_pixels.errors import (
+    DgxPixelsError,
+    GenerationError,
+    JobError,
+    ProtocolError,
+    RequestError,
+    WorkerUnavailableError,
+)
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.security import ClientKeys, endpoint_host, is_loopback, load_client_keys
 from dgx_pixels.paths import DataDir
@@ -47,7 +55,9 @@ __all__ = [
     "AsyncEventStream",
     "Client",
     "EventStream",
+    "final_event",
     "find_worker",
+    "job_error",
     "resolve_address",
 ]
 
@@ -167,6 +177,22 @@ def final_event(job: p.JobRecord) -> p.Event | None:
     return None
 
 
+def job_error(job: p.JobRecord) -> DgxPixelsError:
+    """The error to raise for a job that ended failed or cancelled.
+
+    A failure keeps its class when it is one of :mod:`dgx_pixels.errors`
+    (``OutputExistsError``, ``ModelError``...), so a job run on a worker ends
+    with the same exit code as the same run in-process.
+    """
+    if job.state == p.JobState.CANCELLED:
+        return JobError(f"job {job.id} was cancelled", job=job.id)
+    cls = getattr(errors, job.error_kind or "", None)
+    if not (isinstance(cls, type) and issubclass(cls, DgxPixelsError)):
+        cls = GenerationError
+    message = job.error or f"job {job.id} failed"
+    return cls(f"job {job.id} failed: {message}", job=job.id)
+
+
 # ----------------------------------------------------------------------- sync
 
 
@@ -283,6 +309,27 @@ class Client:
     def models(self) -> p.ModelList:
         """The models the worker serves."""
         return self._call(lambda rid: p.Models(rid=rid), p.ModelList)
+
+    def run(
+        self,
+        request: GenerationRequest,
+        *,
+        priority: int = 0,
+        on_event: Callable[[p.Event], None] | None = None,
+    ) -> p.JobRecord:
+        """Submit ``request`` and wait for it: the done job's record (outputs in ``.outputs``).
+
+        ``on_event`` sees each event (progress...). A failed or cancelled job
+        raises :func:`job_error`'s error.
+        """
+        job = self.submit(request, priority=priority)
+        for event in self.watch(job.id):
+            if on_event is not None:
+                on_event(event)
+        final = self.status(job.id)
+        if final.state != p.JobState.DONE:
+            raise job_error(final)
+        return final
 
     # ------------------------------------------------------------------ events
 
@@ -463,6 +510,23 @@ class AsyncClient:
     async def models(self) -> p.ModelList:
         """The models the worker serves."""
         return await self._call(lambda rid: p.Models(rid=rid), p.ModelList)
+
+    async def run(
+        self,
+        request: GenerationRequest,
+        *,
+        priority: int = 0,
+        on_event: Callable[[p.Event], None] | None = None,
+    ) -> p.JobRecord:
+        """Submit ``request`` and wait for it (see :meth:`Client.run`)."""
+        job = await self.submit(request, priority=priority)
+        async for event in self.watch(job.id):
+            if on_event is not None:
+                on_event(event)
+        final = await self.status(job.id)
+        if final.state != p.JobState.DONE:
+            raise job_error(final)
+        return final
 
     async def events(
         self, jobs: Iterable[int] | None = None, *, worker: bool = False

@@ -157,6 +157,7 @@ class Runner:
                     self._wake.clear()
                     continue
                 self._on_state(p.WorkerState.BUSY)
+                self._metrics.set_job_counts(store.counts())
                 self._run_batch(store, self.generator, batch)
             self._metrics.set_job_counts(store.counts())
 

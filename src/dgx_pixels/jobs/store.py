@@ -155,8 +155,14 @@ class JobStore:
     # ------------------------------------------------------------------ writing
 
     def submit(self, request: GenerationRequest, *, priority: int = 0) -> JobRecord:
-        """Queue ``request``; returns the new job."""
-        data = json.dumps(request.to_dict(), sort_keys=True)
+        """Queue ``request``; returns the new job.
+
+        Raises :class:`RequestError` when a field (``extra``) holds something JSON cannot.
+        """
+        try:
+            data = json.dumps(request.to_dict(), sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise RequestError(f"request fields must be plain JSON data: {exc}") from None
         with self._transaction():
             cur = self._db.execute(
                 "INSERT INTO jobs (state, priority, prompt, model, request, created) "
