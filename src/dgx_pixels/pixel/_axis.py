@@ -68,9 +68,6 @@ NULL_SEED = 0
 #: common level its block edges must rise to be taken out.
 BLOCK = 16
 BLOCKINESS = 0.1
-#: A fit on the deblocked profile is preferred to one that found JPEG's block
-#: lattice itself when its confidence reaches this.
-TRUST_DEBLOCKED = 0.3
 #: An edge cell narrower than this share of a cell is left out.
 EDGE_CELL = 0.5
 
@@ -154,15 +151,10 @@ def fit_axis(profile: Float, length: int, *, period: float | None = None) -> Axi
     clean = None if deblocked is None else _fit(deblocked, length, period)
     if clean is None:
         return nothing if raw is None else raw
-    if raw is None or (_on_block_lattice(raw.bounds) and clean.confidence >= TRUST_DEBLOCKED):
-        return clean
-    return max(raw, clean, key=lambda f: f.confidence)
-
-
-def _on_block_lattice(bounds: tuple[int, ...]) -> bool:
-    """Do most boundaries sit on JPEG's 8-px block edges?"""
-    b = np.asarray(bounds[1:-1])
-    return b.size >= 2 and float(np.mean(b % 8 == 0)) >= 0.8
+    # The cells may sit on JPEG's lattice themselves (8 or 16 px from the
+    # origin); then deblocking took real edges away and the raw fit holds
+    # together better. Otherwise the deblocked one does.
+    return clean if raw is None or clean.confidence > raw.confidence else raw
 
 
 def _fit(excess: Float, length: int, period: float | None) -> AxisFit | None:
@@ -316,20 +308,28 @@ def _boundaries(signal: Float, period: float) -> list[int]:
     steps = np.arange(d_min, d_max + 1)
     penalty = LAMBDA * ((steps - period) / period) ** 2
 
-    best = np.full(length + 1, -np.inf)
+    # best[x]: the best score of a chain of boundaries ending at x; back[x]: the
+    # boundary before x (-1: x is the first). Positions x .. x + d_min - 1 only
+    # depend on positions before x, so they are computed together.
+    best = np.full(length + 1, -np.inf)  # best[0] stays -inf: "no predecessor"
     back = np.full(length + 1, -1, dtype=np.intp)
     last = length - 1
+    rows = np.arange(d_min)
+    offsets = rows[:, None] - steps[None, :]
     for start in range(1, last + 1, d_min):
-        xs = np.arange(start, min(start + d_min, last + 1))
-        prev = xs[:, None] - steps[None, :]
-        ok = prev >= 1
-        cand = np.where(ok, best[np.maximum(prev, 0)] - penalty[None, :], -np.inf)
-        arg = np.argmax(cand, axis=1)
-        val = cand[np.arange(xs.size), arg]
-        first = xs <= d_max  # may be the first boundary: no predecessor, no penalty
-        use_first = first & (val < 0.0)
-        best[xs] = signal[xs] + np.where(use_first, 0.0, val)
-        back[xs] = np.where(use_first, -1, prev[np.arange(xs.size), arg])
+        stop = min(start + d_min, last + 1)
+        m = stop - start
+        prev = offsets[:m] + start
+        cand = best[np.maximum(prev, 0)] - penalty
+        arg = cand.argmax(axis=1)
+        val = cand[rows[:m], arg]
+        pred = prev[rows[:m], arg]
+        if start <= d_max:  # may be the first boundary: no predecessor, no penalty
+            fresh = (np.arange(start, stop) <= d_max) & (val < 0.0)
+            val = np.where(fresh, 0.0, val)
+            pred = np.where(fresh, -1, pred)
+        best[start:stop] = signal[start:stop] + val
+        back[start:stop] = pred
     tail = np.arange(max(1, length - d_max), last + 1)
     x = int(tail[np.argmax(best[tail])])
     bounds: list[int] = []

@@ -1,0 +1,76 @@
+"""Scoring, the table, and a regression floor on 20 real sprites (our tool only).
+
+The full comparison with the peers is ``python -m dgx_pixels.metrics.restore_eval``
+(see docs/restore-evaluation.md); this runs the same cases on the 20 sprites
+copied into tests/data/sprites, so a change that hurts restore fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from dgx_pixels.metrics.restore_eval import (
+    CaseScore,
+    load_sprites,
+    markdown_table,
+    run,
+    score_case,
+    summarise,
+)
+
+SPRITES = Path(__file__).resolve().parents[1] / "data" / "sprites"
+
+
+def test_score_case_counts_colour_on_opaque_pixels_only() -> None:
+    truth = Image.new("RGBA", (4, 4), (0, 0, 0, 0))
+    for x in range(4):
+        truth.putpixel((x, 0), (200, 0, 0, 255))
+    out = truth.copy()
+    out.putpixel((0, 0), (0, 200, 0, 255))  # one of four opaque pixels wrong
+    out.putpixel((3, 3), (9, 9, 9, 255))  # a transparent pixel made opaque
+    s = score_case(out, truth, seconds=0.5, has_alpha=True)
+    assert s.size_right
+    assert s.colour == 0.75
+    assert s.alpha == 15 / 16
+    assert score_case(out, truth, seconds=0.5, has_alpha=False).alpha is None
+    assert not score_case(out.resize((5, 4)), truth, seconds=0.5, has_alpha=True).size_right
+
+
+def test_summary_and_table() -> None:
+    scores = [
+        CaseScore(True, 1.0, None, 0.010),
+        CaseScore(True, 0.5, None, 0.030),
+        CaseScore(False, None, None, 0.020),
+        CaseScore(False, None, None, 0.040, error="RuntimeError: no grid"),
+    ]
+    s = summarise("tool", "hard", scores)
+    assert (s.size_right, s.colour, s.colour_all, s.failures) == (0.5, 0.75, 0.375, 1)
+    assert s.median_ms == pytest.approx(25.0)
+    table = markdown_table([s])
+    assert "| hard | tool | 4 | 50.0 % | 75.0 % | 37.5 % | n/a | 1 | 25.0 ms |" in table
+
+
+def test_load_sprites_is_seeded() -> None:
+    a = [name for name, _ in load_sprites(SPRITES, 5, seed=1)]
+    b = [name for name, _ in load_sprites(SPRITES, 5, seed=1)]
+    assert a == b
+    assert len(a) == 5
+
+
+@pytest.mark.parametrize(
+    ("level", "size_floor", "colour_floor"),
+    [("easy", 1.0, 0.999), ("medium", 0.95, 0.99), ("hard", 0.9, 0.97)],
+)
+def test_regression_floor_on_twenty_real_sprites(
+    level: str, size_floor: float, colour_floor: float
+) -> None:
+    sprites = load_sprites(SPRITES, 20, seed=0)
+    assert len(sprites) == 20
+    results = run(["dgx-pixels"], [level], sprites, seed=0)  # type: ignore[list-item]
+    s = summarise("dgx-pixels", level, results[("dgx-pixels", level)])
+    assert s.size_right >= size_floor
+    assert s.colour is not None
+    assert s.colour >= colour_floor
