@@ -1,7 +1,10 @@
 """Restore speed on a 1024x1024 "AI pixel art" picture (target: <= 20 ms median, one core).
 
-Run with ``make bench`` or
-``OMP_NUM_THREADS=1 .venv/bin/python -m pytest benchmarks/test_restore_speed.py --benchmark-enable``.
+Run with ``make bench`` or, for this file alone::
+
+    OMP_NUM_THREADS=1 .venv/bin/python -m pytest benchmarks/test_restore_speed.py \
+        --benchmark-enable
+
 Never a timed assertion: the figure is read from the benchmark table.
 """
 
