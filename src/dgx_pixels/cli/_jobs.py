@@ -129,12 +129,16 @@ def worker(
 
 
 def _log_to(path: Path) -> None:
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Log the worker's lines to stderr and to ``path`` (once per process)."""
     root = logging.getLogger("dgx_pixels")
+    if getattr(root, "_dgx_worker_logging", False):
+        return
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     root.setLevel(logging.INFO)
     for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(path)):
         handler.setFormatter(fmt)
         root.addHandler(handler)
+    root._dgx_worker_logging = True  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------- submit

@@ -116,12 +116,6 @@ class Runner:
         if interrupt:
             self._interrupt.set()
 
-    @property
-    def running_jobs(self) -> frozenset[int]:
-        """Ids of the jobs in the batch now running."""
-        with self._lock:
-            return self._running
-
     # -------------------------------------------------------------- the thread body
 
     def run(self) -> None:

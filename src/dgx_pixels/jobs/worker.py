@@ -29,7 +29,7 @@ import threading
 import time
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,6 @@ class WorkerConfig:
     metrics_port: int | None = DEFAULT_METRICS_PORT
     drain_timeout_s: float = 60.0
     preview_every: int = 5
-    extra_info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 64:
@@ -445,7 +444,6 @@ class Worker:
             "model": self.config.model,
             "data_dir": str(data.root),
             "started": time.time(),
-            **self.config.extra_info,
         }
         write_atomic(json.dumps(info, indent=2).encode(), data.worker_info, force=True)
 
