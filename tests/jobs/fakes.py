@@ -98,6 +98,7 @@ class FakeBackend:
     running: threading.Event = field(default_factory=threading.Event)
     batches: list[list[str]] = field(default_factory=list)
     gates: dict[str, threading.Event] = field(default_factory=dict)
+    loading: threading.Event = field(default_factory=threading.Event)  # clear: load blocks
 
     def gate(self, prompt: str) -> threading.Event:
         """A closed gate: a batch holding ``prompt`` waits before each step until it is set."""
@@ -106,12 +107,14 @@ class FakeBackend:
 
     def __post_init__(self) -> None:
         self.hold.set()
+        self.loading.set()
 
     def check(self, request: GenerationRequest) -> None:
         if request.palette == "no-such-palette":
             raise PaletteError(f"unknown palette {request.palette!r}")
 
     def load(self, model_id: str) -> FakeGenerator:
+        self.loading.wait()
         if model_id.startswith("missing:"):
             raise ModelNotFoundError(f"model {model_id!r} is not cached")
         return FakeGenerator(model_id, self)

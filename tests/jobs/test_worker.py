@@ -22,6 +22,7 @@ from dgx_pixels.jobs.store import JobStore
 from dgx_pixels.request import GenerationRequest
 
 from .conftest import MODEL
+from .fakes import FakeBackend
 from .helpers import RawSocket, pack, wait_until
 
 
@@ -278,6 +279,22 @@ def test_stop_now_requeues_the_running_job_without_counting_it(start_worker) -> 
     with JobStore(w.data.jobs_db) as store:
         record = store.get(job.id)
     assert (record.state, record.attempts) == ("queued", 0)
+
+
+def test_while_loading_it_answers_queues_and_can_stop(start_worker) -> None:
+    backend = FakeBackend()
+    backend.loading.clear()
+    w = start_worker(backend)
+    with w.client() as c:
+        assert c.ping().state == "loading"
+        job = c.submit(req("early"))
+    w.stop(now=False)  # returns at once: nothing is running yet
+    assert w.worker.state == "stopped"
+    backend.loading.set()
+    w.worker._runner_thread.join()
+    assert backend.batches == []  # the late-loaded model ran nothing
+    with JobStore(w.data.jobs_db) as store:
+        assert store.get(job.id).state == "queued"
 
 
 def test_a_model_that_cannot_load_stops_the_worker(start_worker) -> None:

@@ -141,6 +141,8 @@ class Runner:
             self.load_error = ModelError(f"cannot load model {self._model}: {exc}")
             return
         log.info("model %s loaded in %.1f s", self._model, time.monotonic() - loading)
+        if self._draining.is_set():  # stopped while loading: run nothing
+            return
         with JobStore(self._store_path, max_attempts=self._max_attempts) as store:
             while not self._draining.is_set():
                 self._on_state(p.WorkerState.READY)

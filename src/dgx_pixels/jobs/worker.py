@@ -305,6 +305,7 @@ class Worker:
         if self._stopping_since is None:
             self._stopping_since = time.monotonic()
             if self.state is p.WorkerState.LOADING:
+                runner.drain()  # it runs nothing once the model is loaded
                 return True
             self._set_state(p.WorkerState.DRAINING)
             runner.drain()
