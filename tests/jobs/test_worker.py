@@ -17,7 +17,7 @@ from dgx_pixels.errors import (
 )
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import AsyncClient, Client, find_worker
-from dgx_pixels.jobs.security import init_keys, load_client_keys
+from dgx_pixels.jobs.security import endpoint_host, init_keys, ip_of, load_client_keys
 from dgx_pixels.jobs.store import JobStore
 from dgx_pixels.request import GenerationRequest
 
@@ -319,6 +319,14 @@ def test_no_worker_is_a_clear_error() -> None:
     assert find_worker(address, timeout=0.2) is None
 
 
+def test_ipv6_loopback(start_worker) -> None:
+    w = start_worker(bind="tcp://[::1]:*")
+    assert w.address.startswith("tcp://[::1]:")
+    with w.client() as c:
+        job = c.submit(req("over ipv6"))
+        assert isinstance(list(c.watch(job.id))[-1], p.Done)
+
+
 def test_find_worker(start_worker) -> None:
     w = start_worker()
     pong = find_worker(w.address)
@@ -339,7 +347,9 @@ def test_non_loopback_needs_keys_and_curve_works(start_worker, tmp_path: Path) -
     keys = load_client_keys(data_root / "keys")
     assert keys is not None
     with Client(address, keys=keys) as c:
-        assert c.ping().events.startswith("tcp://0.0.0.0:")
+        events_host = ip_of(endpoint_host(c.ping().events))
+        assert events_host is not None
+        assert events_host.is_unspecified  # bound to every interface: reached via 127.0.0.1
         job = c.submit(req("secret"))
         assert isinstance(list(c.watch(job.id))[-1], p.Done)
     with pytest.raises(JobError, match="needs CURVE keys"):

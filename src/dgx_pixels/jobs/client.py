@@ -45,7 +45,13 @@ from dgx_pixels.errors import (
     WorkerUnavailableError,
 )
 from dgx_pixels.jobs import protocol as p
-from dgx_pixels.jobs.security import ClientKeys, endpoint_host, is_loopback, load_client_keys
+from dgx_pixels.jobs.security import (
+    ClientKeys,
+    endpoint_host,
+    ip_of,
+    is_loopback,
+    load_client_keys,
+)
 from dgx_pixels.paths import DataDir
 from dgx_pixels.request import GenerationRequest
 
@@ -113,7 +119,8 @@ def _events_endpoint(address: str, events: str) -> str:
     if not events.startswith("tcp://"):
         return events
     host = endpoint_host(events)
-    if host in ("0.0.0.0", "*", "::"):
+    ip = ip_of(host)
+    if host == "*" or (ip is not None and ip.is_unspecified):
         port = events.rpartition(":")[2]
         return f"tcp://{_bracket(endpoint_host(address))}:{port}"
     return events
@@ -206,6 +213,7 @@ class EventStream:
         self._topics = topics
         self._sock = ctx.socket(zmq.SUB)
         self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.IPV6, 1)
         if keys is not None:
             keys.apply(self._sock)
         for topic in topics or {""}:
@@ -385,6 +393,7 @@ class Client:
         if self._sock is None:
             sock = self._ctx.socket(zmq.DEALER)
             sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.IPV6, 1)
             if self._keys is not None:
                 self._keys.apply(sock)
             sock.connect(self.address)
@@ -404,6 +413,7 @@ class AsyncEventStream:
         self._topics = topics
         self._sock = ctx.socket(zmq.SUB)
         self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.IPV6, 1)
         if keys is not None:
             keys.apply(self._sock)
         for topic in topics or {""}:
@@ -582,6 +592,7 @@ class AsyncClient:
         if self._sock is None:
             sock = self._ctx.socket(zmq.DEALER)
             sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.IPV6, 1)
             if self._keys is not None:
                 self._keys.apply(sock)
             sock.connect(self.address)

@@ -37,6 +37,7 @@ __all__ = [
     "ServerKeys",
     "endpoint_host",
     "init_keys",
+    "ip_of",
     "is_loopback",
     "load_client_keys",
     "load_server_keys",
@@ -67,10 +68,23 @@ def is_loopback(address: str) -> bool:
     host = endpoint_host(address)
     if host == "localhost":
         return True
+    ip = ip_of(host)
+    return ip is not None and ip.is_loopback  # None: an interface, '*' or a host name
+
+
+def ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an IP address (an IPv4-mapped IPv6 one as IPv4), or None if it is a name.
+
+    >>> ip_of("::ffff:127.0.0.1"), ip_of("spark.local")
+    (IPv4Address('127.0.0.1'), None)
+    """
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # an interface name, '*' or a host name: reachable from outside
-        return False
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,6 +211,7 @@ class Worker:
         pull = ctx.socket(zmq.PULL)
         for sock in (router, pub):
             sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.IPV6, 1)  # dual stack: [::1] and 127.0.0.1 alike
             if auth is not None:
                 sock.setsockopt(zmq.CURVE_SERVER, 1)
                 sock.setsockopt(zmq.CURVE_SECRETKEY, keys.secret)
