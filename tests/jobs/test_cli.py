@@ -55,6 +55,9 @@ def test_submit_watch_jobs_cancel(start_worker) -> None:
     assert json.loads(watched.output.splitlines()[-1])["type"] == "done"
 
     table = run("jobs", "--worker", w.address)
+    header = table.output.splitlines()[0]  # the state may still read busy for a moment
+    assert header.startswith(f"worker {w.address}: ")
+    assert header.endswith(f", {MODEL}, 0 queued, 0 running")
     assert "a tiny knight" in table.output
     assert "done" in table.output
 

@@ -249,9 +249,14 @@ def jobs(
         raise InputError(f"offset must be at least 0, got {offset}", option="offset")
     with _client(worker_address, timeout) as client:
         page = client.jobs(states or None, limit=limit, offset=offset)
-    if as_json:
+        pong = None if as_json else client.ping()
+    if pong is None:
         click.echo(json.dumps([_job_json(j) for j in page.jobs], indent=2))
         return
+    click.echo(
+        f"worker {client.address}: {pong.state}, {pong.model}, "
+        f"{pong.queued} queued, {pong.running} running"
+    )
     if not page.jobs:
         click.echo("no jobs")
         return
