@@ -38,7 +38,11 @@ def test_worker_serves_its_metrics(start_worker) -> None:
 
         def settled() -> bool:
             m = scrape(w.worker.metrics_port)
-            return m["dgx_pixels_queue_depth"] == 1 and m["dgx_pixels_jobs{state=running}"] == 1
+            return (
+                m["dgx_pixels_queue_depth"] == 1
+                and m["dgx_pixels_jobs{state=running}"] == 1
+                and m["dgx_pixels_worker_state{dgx_pixels_worker_state=busy}"] == 1
+            )
 
         wait_until(settled, "the counts of one running and one queued job")
     m = scrape(w.worker.metrics_port)
