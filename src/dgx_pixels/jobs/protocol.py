@@ -376,7 +376,11 @@ class Started(Event):
 
 @dataclass(frozen=True, slots=True)
 class Progress(Event):
-    """One denoising step done; ``preview`` is a small PNG every few steps."""
+    """One denoising step done; ``preview`` is a small PNG every few steps.
+
+    The preview (at most 64 px, from the latents) shows the batch's first
+    image, so only the first job of a batch carries one.
+    """
 
     TYPE: ClassVar[str] = "progress"
     job: int

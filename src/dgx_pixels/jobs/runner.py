@@ -254,7 +254,8 @@ class Runner:
                         total=info.total,
                         elapsed_s=info.elapsed_s,
                         eta_s=eta,
-                        preview=preview,
+                        # the engine previews the batch's first image: it belongs to the first job
+                        preview=preview if job_id == ids[0] else None,
                     )
                 )
 
