@@ -12,6 +12,7 @@ from dgx_pixels.errors import (
     GenerationError,
     JobError,
     ModelNotFoundError,
+    OutputExistsError,
     RequestError,
     WorkerUnavailableError,
 )
@@ -165,6 +166,21 @@ def test_a_failing_generation_fails_the_job_and_the_worker_goes_on(start_worker)
         assert c.status(bad.id).error == "the fake engine was asked to fail"
         good = c.submit(req("fine"))
         assert isinstance(list(c.watch(good.id))[-1], p.Done)
+
+
+def test_an_out_folder_is_replaced_only_with_force(start_worker, tmp_path: Path) -> None:
+    w = start_worker()
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "a-slime-1.png").write_bytes(b"the user's own file")
+    with w.client() as c, pytest.raises(OutputExistsError, match=r"a-slime-1\.png already exists"):
+        c.run(req("a slime", out=str(out)))
+    assert (out / "a-slime-1.png").read_bytes() == b"the user's own file"
+    with w.client() as c:
+        job = c.run(req("a slime", out=str(out)), force=True)
+    assert job.force
+    assert job.outputs[0]["sprite"] == str(out / "a-slime-1.png")
+    assert (out / "a-slime-1.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_run_waits_and_raises_the_jobs_own_error(start_worker) -> None:

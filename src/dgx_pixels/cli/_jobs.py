@@ -144,13 +144,13 @@ def _log_to(path: Path) -> None:
 # --------------------------------------------------------------------- submit
 
 
-#: generate's parameters that make the request; submit takes exactly these (the
-#: same click objects, so the flags have one definition). Not: --force, --device,
+#: generate's parameters that make the request (and --force); submit takes exactly
+#: these (the same click objects, so the flags have one definition). Not: --device,
 #: --dtype, --memory, which belong to the process that runs the engine.
 _REQUEST_PARAMS = (
     "prompt", "size_text", "count", "seed", "palette", "dither", "model", "loras", "steps",
     "guidance", "scheduler", "negative", "init", "strength", "mask", "background", "fast",
-    "out", "from_path",
+    "out", "from_path", "force",
 )  # fmt: skip
 
 
@@ -164,6 +164,7 @@ def submit(
     size_text: str | None,
     loras: tuple[str, ...],
     from_path: str | None,
+    force: bool,
     priority: int,
     follow: bool,
     as_json: bool,
@@ -197,7 +198,7 @@ def submit(
             given["model"] = client.ping().model
         request = _build_request(prompt, from_path, given)
         # 2. Queue it, then (optionally) follow it.
-        job = client.submit(request, priority=priority)
+        job = client.submit(request, priority=priority, force=force)
         if as_json:
             click.echo(json.dumps(_job_json(job), indent=2))
         else:

@@ -289,13 +289,19 @@ class Client:
         self._events = _events_endpoint(self.address, pong.events)
         return pong
 
-    def submit(self, request: GenerationRequest, *, priority: int = 0) -> p.JobRecord:
-        """Queue ``request``; returns the queued job."""
+    def submit(
+        self, request: GenerationRequest, *, priority: int = 0, force: bool = False
+    ) -> p.JobRecord:
+        """Queue ``request``; returns the queued job.
+
+        ``force`` lets the job replace existing files in the request's ``out``
+        folder (files in the worker's own output folders are always its own).
+        """
         data = request.to_dict()
-        reply = self._call(
-            lambda rid: p.Submit(rid=rid, request=data, priority=priority), p.JobReply
-        )
-        return reply.job
+        return self._call(
+            lambda rid: p.Submit(rid=rid, request=data, priority=priority, force=force),
+            p.JobReply,
+        ).job
 
     def cancel(self, job_id: int) -> p.JobRecord:
         """Cancel a job; the record shows ``cancelled`` or, while it stops, ``running``."""
@@ -323,6 +329,7 @@ class Client:
         request: GenerationRequest,
         *,
         priority: int = 0,
+        force: bool = False,
         on_event: Callable[[p.Event], None] | None = None,
     ) -> p.JobRecord:
         """Submit ``request`` and wait for it: the done job's record (outputs in ``.outputs``).
@@ -330,7 +337,7 @@ class Client:
         ``on_event`` sees each event (progress...). A failed or cancelled job
         raises :func:`job_error`'s error.
         """
-        job = self.submit(request, priority=priority)
+        job = self.submit(request, priority=priority, force=force)
         for event in self.watch(job.id):
             if on_event is not None:
                 on_event(event)
@@ -494,11 +501,17 @@ class AsyncClient:
         self._events = _events_endpoint(self.address, pong.events)
         return pong
 
-    async def submit(self, request: GenerationRequest, *, priority: int = 0) -> p.JobRecord:
-        """Queue ``request``; returns the queued job."""
+    async def submit(
+        self, request: GenerationRequest, *, priority: int = 0, force: bool = False
+    ) -> p.JobRecord:
+        """Queue ``request``; returns the queued job (see :meth:`Client.submit`)."""
         data = request.to_dict()
-        make = lambda rid: p.Submit(rid=rid, request=data, priority=priority)  # noqa: E731
-        return (await self._call(make, p.JobReply)).job
+        return (
+            await self._call(
+                lambda rid: p.Submit(rid=rid, request=data, priority=priority, force=force),
+                p.JobReply,
+            )
+        ).job
 
     async def cancel(self, job_id: int) -> p.JobRecord:
         """Cancel a job."""
@@ -526,10 +539,11 @@ class AsyncClient:
         request: GenerationRequest,
         *,
         priority: int = 0,
+        force: bool = False,
         on_event: Callable[[p.Event], None] | None = None,
     ) -> p.JobRecord:
         """Submit ``request`` and wait for it (see :meth:`Client.run`)."""
-        job = await self.submit(request, priority=priority)
+        job = await self.submit(request, priority=priority, force=force)
         async for event in self.watch(job.id):
             if on_event is not None:
                 on_event(event)

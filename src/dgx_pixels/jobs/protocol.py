@@ -225,6 +225,7 @@ class JobRecord(Message):
     outputs: list[dict[str, str]] = field(default_factory=list)
     error_kind: str | None = None
     error: str | None = None
+    force: bool = False
 
     def __post_init__(self) -> None:
         _check_choice("state", self.state, [s.value for s in JobState])
@@ -252,6 +253,7 @@ class Submit(Request):
     TYPE: ClassVar[str] = "submit"
     request: dict[str, Any]
     priority: int = 0
+    force: bool = False  # replace existing files in the request's ``out`` folder
 
     def __post_init__(self) -> None:
         Request.__post_init__(self)

@@ -207,8 +207,9 @@ class Runner:
 
     def _save(self, store: JobStore, job: p.JobRecord, result: Any, seconds: float) -> int:
         out_dir = job_output_dir(self._outputs_root, job)
-        # Our own folder: always replace. A user's folder: replace only our earlier attempt.
-        force = "out" not in job.request or not job.request["out"] or job.attempts > 1
+        # Our own folder: always replace. A user's folder: replace files only when the
+        # submitter said so (--force) or when they are our own, from an earlier attempt.
+        force = not job.request.get("out") or job.force or job.attempts > 1
         try:
             outputs = self._backend.save(result, out_dir, force=force)
         except DgxPixelsError as exc:

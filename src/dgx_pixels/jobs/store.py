@@ -67,14 +67,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     outputs          TEXT    NOT NULL DEFAULT '[]',
     error_kind       TEXT,
     error            TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    force            INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, priority DESC, id);
 """
 
 _COLUMNS = (
     "id, state, priority, attempts, prompt, model, request, created, started, finished, "
-    "outputs, error_kind, error"
+    "outputs, error_kind, error, force"
 )
 
 
@@ -154,8 +155,10 @@ class JobStore:
 
     # ------------------------------------------------------------------ writing
 
-    def submit(self, request: GenerationRequest, *, priority: int = 0) -> JobRecord:
-        """Queue ``request``; returns the new job.
+    def submit(
+        self, request: GenerationRequest, *, priority: int = 0, force: bool = False
+    ) -> JobRecord:
+        """Queue ``request``; returns the new job (``force``: may replace files in ``out``).
 
         Raises :class:`RequestError` when a field (``extra``) holds something JSON cannot.
         """
@@ -165,9 +168,9 @@ class JobStore:
             raise RequestError(f"request fields must be plain JSON data: {exc}") from None
         with self._transaction():
             cur = self._db.execute(
-                "INSERT INTO jobs (state, priority, prompt, model, request, created) "
-                "VALUES ('queued', ?, ?, ?, ?, ?)",
-                (priority, request.prompt, request.model, data, time.time()),
+                "INSERT INTO jobs (state, priority, prompt, model, request, created, force) "
+                "VALUES ('queued', ?, ?, ?, ?, ?, ?)",
+                (priority, request.prompt, request.model, data, time.time(), int(force)),
             )
             job_id = cur.lastrowid
         assert job_id is not None  # an INSERT always sets it
@@ -338,7 +341,7 @@ class _Transaction:
 
 def _record(row: tuple[Any, ...]) -> JobRecord:
     (job_id, state, priority, attempts, prompt, model, request, created) = row[:8]
-    started, finished, outputs, error_kind, error = row[8:]
+    started, finished, outputs, error_kind, error, force = row[8:]
     return JobRecord(
         id=job_id,
         state=state,
@@ -353,6 +356,7 @@ def _record(row: tuple[Any, ...]) -> JobRecord:
         outputs=json.loads(outputs),
         error_kind=error_kind,
         error=error,
+        force=bool(force),
     )
 
 

@@ -385,7 +385,7 @@ class Worker:
                         kind=p.ErrorKind.MODEL,
                     )
                 self.backend.check(request)  # a bad palette or size fails now, not in the queue
-                job = store.submit(request, priority=msg.priority)
+                job = store.submit(request, priority=msg.priority, force=msg.force)
                 self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
                 runner.wake()
                 return p.JobReply(rid=msg.rid, job=job)
