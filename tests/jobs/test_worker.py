@@ -345,6 +345,7 @@ def test_ipv6_loopback(start_worker) -> None:
 
 def test_find_worker(start_worker) -> None:
     w = start_worker()
+    assert w.address.startswith("tcp://127.0.0.1:")  # not the dual-stack [::ffff:127.0.0.1]
     pong = find_worker(w.address)
     assert pong is not None
     assert pong.model == MODEL

@@ -46,7 +46,7 @@ from dgx_pixels.image_files import write_atomic
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.backend import Backend
 from dgx_pixels.jobs.runner import Runner
-from dgx_pixels.jobs.security import endpoint_host, is_loopback, load_server_keys
+from dgx_pixels.jobs.security import endpoint_host, ip_of, is_loopback, load_server_keys
 from dgx_pixels.jobs.store import DEFAULT_MAX_ATTEMPTS, JobStore
 from dgx_pixels.observability.metrics import WorkerMetrics
 from dgx_pixels.paths import DataDir
@@ -455,7 +455,21 @@ def _bind(sock: Any, address: str) -> str:
         sock.bind(address)
     except zmq.ZMQError as exc:
         raise JobError(f"cannot bind {address}: {exc}", address=address) from None
-    return str(sock.getsockopt_string(zmq.LAST_ENDPOINT))
+    return _plain_endpoint(str(sock.getsockopt_string(zmq.LAST_ENDPOINT)))
+
+
+def _plain_endpoint(endpoint: str) -> str:
+    """A dual-stack socket reports ``tcp://[::ffff:127.0.0.1]:5557``; say ``tcp://127.0.0.1:5557``.
+
+    >>> _plain_endpoint("tcp://[::ffff:127.0.0.1]:5557"), _plain_endpoint("tcp://[::1]:5557")
+    ('tcp://127.0.0.1:5557', 'tcp://[::1]:5557')
+    """
+    if not endpoint.startswith("tcp://"):
+        return endpoint
+    ip = ip_of(endpoint_host(endpoint))
+    if ip is None or ip.version == 6:
+        return endpoint
+    return f"tcp://{ip}:{endpoint.rpartition(':')[2]}"
 
 
 def _run_closing(runner: Runner, push: Any) -> Any:
