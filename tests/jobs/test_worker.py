@@ -198,6 +198,19 @@ def test_run_waits_and_raises_the_jobs_own_error(start_worker) -> None:
         assert info.value.exit_code == 6
 
 
+def test_a_failing_request_does_not_sink_its_batch_partners(start_worker) -> None:
+    w = start_worker()
+    blocker_gate = w.backend.gate("blocker")
+    with w.client() as c:
+        c.submit(req("blocker", size=(8, 8)))
+        wait_until(lambda: w.backend.batches == [["blocker"]], "the blocker to run")
+        bad, good = c.submit(req("explode here")), c.submit(req("fine"))
+        blocker_gate.set()
+        assert isinstance(list(c.watch(bad.id))[-1], p.Failed)
+        assert isinstance(list(c.watch(good.id))[-1], p.Done)
+    assert w.backend.batches[1:] == [["explode here", "fine"], ["explode here"], ["fine"]]
+
+
 def test_bad_requests_get_clear_errors(start_worker) -> None:
     w = start_worker()
     with w.client() as c:

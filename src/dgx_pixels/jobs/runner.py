@@ -182,15 +182,22 @@ class Runner:
             except Interrupted:
                 self._end_interrupted(store, batch)
                 return
-            except DgxPixelsError as exc:  # the request or the model is at fault: do not retry
-                for job in batch:
-                    self._fail(store, job, type(exc).__name__, exc.message)
+            except DgxPixelsError as exc:  # a request or the model is at fault: do not retry
+                if len(batch) > 1:  # one bad request must not sink its batch partners
+                    log.info("batch %s failed (%s); running its jobs one by one", ids, exc)
+                    for job in batch:
+                        self._run_batch(store, gen, [job])
+                    return
+                self._fail(store, batch[0], type(exc).__name__, exc.message)
                 return
             except Exception as exc:  # CUDA errors, out of memory: retry up to the limit
                 log.error("batch %s failed:\n%s", ids, traceback.format_exc())
                 for job in batch:
                     if job.attempts < self._max_attempts:
                         store.requeue([job.id], count_attempt=True)
+                        self._publish(
+                            p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt)
+                        )
                     else:
                         self._fail(store, job, type(exc).__name__, str(exc))
                 return
