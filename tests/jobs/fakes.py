@@ -66,6 +66,8 @@ class FakeGenerator:
         b.batches.append([r.prompt for r in requests])
         if any(r.prompt.startswith("explode") for r in requests):
             raise GenerationError("the fake engine was asked to fail")
+        if any(r.prompt.startswith("crash") for r in requests):
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
         total = requests[0].steps
         t0 = time.monotonic()
         for step in range(1, total + 1):

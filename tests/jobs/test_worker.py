@@ -198,6 +198,17 @@ def test_run_waits_and_raises_the_jobs_own_error(start_worker) -> None:
         assert info.value.exit_code == 6
 
 
+def test_an_unexpected_error_is_retried_up_to_max_attempts(start_worker) -> None:
+    w = start_worker(max_attempts=2)
+    with w.client() as c:
+        job = c.submit(req("crash the gpu"))
+        [*_, last] = c.watch(job.id)
+        record = c.status(job.id)
+    assert isinstance(last, p.Failed)
+    assert (record.state, record.attempts, record.error_kind) == ("failed", 2, "RuntimeError")
+    assert w.backend.batches == [["crash the gpu"], ["crash the gpu"]]
+
+
 def test_a_failing_request_does_not_sink_its_batch_partners(start_worker) -> None:
     w = start_worker()
     blocker_gate = w.backend.gate("blocker")
