@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,9 @@ def _offline_hub(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
 
 
 @pytest.fixture(scope="session")
-def tiny_engine() -> Iterator[Engine]:
+def tiny_engine() -> Engine:
     """The tiny random SDXL on the CPU, loaded once for the session."""
-    yield Engine.load(TINY, device="cpu")
+    return Engine.load(TINY, device="cpu")
 
 
 def make_foreign_lora(path: Path, *, width: int = 768, rank: int = 4) -> Path:

@@ -135,6 +135,16 @@ class Engine:
         return self._placement.dtype_name
 
     @property
+    def device_description(self) -> str:
+        """The device in words: the GPU's name, ``Apple GPU (MPS)`` or ``CPU``."""
+        return self._placement.description
+
+    @property
+    def base_scheduler_config(self) -> Any:
+        """The model's own scheduler config (the training schedule)."""
+        return self._base_scheduler_config
+
+    @property
     def pipeline(self) -> Any:
         """The underlying diffusers text-to-image pipeline (for benchmarks and tests)."""
         return self._pipe

@@ -20,7 +20,7 @@ from dgx_pixels.engine._random_models import build_components
 from dgx_pixels.engine.models import ModelSpec, pull_hint
 from dgx_pixels.errors import ModelError, ModelNotFoundError
 
-__all__ = ["apply_memory_plan", "load_pipeline", "quiet_libraries"]
+__all__ = ["apply_memory_plan", "download_model", "load_pipeline", "quiet_libraries"]
 
 
 @contextlib.contextmanager
@@ -74,6 +74,28 @@ def apply_memory_plan(pipe: Any, placement: Placement, plan: MemoryPlan) -> None
         pipe.vae.enable_slicing()
     if plan.vae_tiling:
         pipe.vae.enable_tiling()
+
+
+def download_model(spec: ModelSpec) -> str:
+    """Download the files a hub model needs into the HF cache; return the local folder."""
+    if _hub.is_offline():
+        raise ModelNotFoundError(
+            f"cannot download {spec.id}: HF_HUB_OFFLINE is set; unset it to download",
+            model=spec.id,
+        )
+    pipeline_class: Any = importlib.import_module("diffusers").StableDiffusionXLPipeline
+    try:
+        folder: str = pipeline_class.download(
+            spec.source,
+            variant=spec.variant,
+            use_safetensors=True,
+            cache_dir=_hub.hub_cache_dir(),
+        )
+    except (OSError, ValueError) as exc:
+        raise ModelNotFoundError(
+            f"cannot download {spec.id}: {_first_line(exc)}", model=spec.id
+        ) from None
+    return folder
 
 
 def _from_pretrained(pipeline_class: Any, spec: ModelSpec, placement: Placement) -> Any:

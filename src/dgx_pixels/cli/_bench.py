@@ -1,0 +1,96 @@
+"""``dgx-pixels bench``: generation speed against plain diffusers, in one run.
+
+Real use is on a GPU with ``--model random:sdxl`` (real SDXL shapes, timing
+does not depend on weight values). On a CPU it runs the tiny random model at
+its own small sizes, so the command itself is tested everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["bench"]
+
+
+def _gib(value: int | None) -> str:
+    return "-" if value is None else f"{value / 2**30:.2f}"
+
+
+@click.command("bench")
+@click.option(
+    "--model", default=None, help="Model id [random:sdxl on a GPU, else random:sdxl-tiny]."
+)
+@click.option("--device", help="auto, cuda[:N], mps or cpu [auto].")
+@click.option("--dtype", help="auto, fp32, fp16 or bf16 [auto].")
+@click.option(
+    "--steps",
+    type=click.IntRange(1, 200),
+    default=30,
+    show_default=True,
+    help="Steps of the full-length cases.",
+)
+@click.option("--repeats", type=click.IntRange(1, 100), default=3, show_default=True)
+@click.option("--warmup", type=click.IntRange(0, 10), default=1, show_default=True)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    help="Write the report here [outputs/bench/bench-TIME.json].",
+)
+def bench(
+    model: str | None,
+    device: str | None,
+    dtype: str | None,
+    steps: int,
+    repeats: int,
+    warmup: int,
+    json_path: str | None,
+) -> None:
+    """Time generation cases on our engine and on plain diffusers (the baseline).
+
+    Cases: the model's native size with CFG at batch 1 and 4, 4 steps without
+    CFG, and half the native side. Prints latency, images/min, peak GPU memory
+    and the speed-up over the baseline (above 1: faster), and writes JSON.
+    """
+    from dgx_pixels.engine import Engine
+    from dgx_pixels.engine._bench import default_cases, run_bench
+    from dgx_pixels.engine._device import place
+    from dgx_pixels.image_files import write_atomic
+
+    # 1. The model: full SDXL shapes where there is a GPU, the tiny one on a CPU.
+    placement = place(device, dtype)
+    if model is None:
+        model = "random:sdxl-tiny" if placement.device_name == "cpu" else "random:sdxl"
+    click.echo(f"loading {model} on {placement.description} ({placement.dtype_name}) ...", err=True)
+    engine = Engine.load(model, device=device, dtype=dtype)
+    # 2. Run, printing each case as it ends.
+    click.echo(
+        f"{'case':<28} {'ours s':>8} {'base s':>8} {'img/min':>8} {'peak GiB':>9} {'speed-up':>9}"
+    )
+
+    def show(result: Any) -> None:
+        ours, base = result.ours, result.baseline
+        click.echo(
+            f"{result.case.name:<28} {ours.latency_s:>8.3f} {base.latency_s:>8.3f} "
+            f"{ours.images_per_min:>8.1f} {_gib(ours.peak_memory_bytes):>9} "
+            f"{result.speedup:>8.2f}x"
+        )
+
+    report = run_bench(
+        engine,
+        default_cases(engine.spec.native_side, steps=steps),
+        repeats=repeats,
+        warmup=warmup,
+        on_case=show,
+    )
+    # 3. The JSON report.
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    path = Path(json_path or Path("outputs") / "bench" / f"bench-{stamp}.json")
+    document = json.dumps(report.to_dict(), indent=2) + "\n"
+    write_atomic(document.encode("utf-8"), path, force=True)
+    click.echo(f"report: {path}", err=True)

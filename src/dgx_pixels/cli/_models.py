@@ -1,0 +1,110 @@
+"""``dgx-pixels models``: list, pull, describe and verify models and LoRAs."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["models"]
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+@click.group("models")
+def models() -> None:
+    """List, download, describe and verify models and LoRAs."""
+
+
+@models.command("list")
+def list_models() -> None:
+    """Known model ids, and what the Hugging Face cache holds with sizes."""
+    from dgx_pixels.engine._hub import cached_repos, hub_cache_dir
+    from dgx_pixels.engine.models import PRESETS, RANDOM_MODELS
+
+    cached = {repo.repo_id: repo for repo in cached_repos()}
+    click.echo("model ids:")
+    for spec in [*PRESETS.values(), *RANDOM_MODELS.values()]:
+        state = (
+            "built in"
+            if spec.kind == "random"
+            else ("cached" if spec.source in cached else "not downloaded")
+        )
+        click.echo(f"  {spec.id:<18} {state:<15} {spec.description}")
+    click.echo(f"cache {hub_cache_dir()}:")
+    if not cached:
+        click.echo("  (empty)")
+    for repo in cached.values():
+        click.echo(f"  {repo.repo_id:<50} {repo.kind:<8} {_size(repo.size_bytes):>10}")
+
+
+@models.command("pull")
+@click.argument("model_id")
+@click.option("--lora", "as_lora", is_flag=True, help="MODEL_ID is a LoRA repository.")
+def pull(model_id: str, as_lora: bool) -> None:
+    """Download MODEL_ID (a preset, a hub model or a LoRA) into the HF cache."""
+    from dgx_pixels.engine._hub import download_lora
+    from dgx_pixels.engine._loading import download_model
+    from dgx_pixels.engine.models import KNOWN_LORA_FILES, resolve_model
+    from dgx_pixels.request import LoraRef
+
+    if as_lora or model_id in KNOWN_LORA_FILES:
+        path = download_lora(LoraRef(model_id), weight_name=KNOWN_LORA_FILES.get(model_id))
+        click.echo(str(path))
+        return
+    spec = resolve_model(model_id)
+    if spec.kind != "hub":
+        click.echo(f"{model_id} is {spec.kind}: nothing to download")
+        return
+    click.echo(download_model(spec))
+    for lora in spec.loras:
+        click.echo(str(download_lora(lora, weight_name=KNOWN_LORA_FILES.get(lora.id))))
+
+
+@models.command("info")
+@click.argument("model_id")
+def info(model_id: str) -> None:
+    """How MODEL_ID is loaded, what it draws and whether it is downloaded."""
+    from dgx_pixels.engine._hub import cached_repos
+    from dgx_pixels.engine.models import resolve_model
+
+    spec = resolve_model(model_id)
+    click.echo(f"id:            {spec.id}")
+    click.echo(f"kind:          {spec.kind}")
+    click.echo(f"source:        {spec.source}")
+    if spec.description:
+        click.echo(f"description:   {spec.description}")
+    click.echo(f"loras:         {', '.join(map(str, spec.loras)) or '-'}")
+    click.echo(
+        f"draws:         ~{spec.native_side}x{spec.native_side}, sides "
+        f"{spec.min_side}-{spec.max_side} px in multiples of {spec.multiple}"
+    )
+    if spec.kind == "hub":
+        repos = {r.repo_id: r for r in cached_repos()}
+        repo = repos.get(spec.source)
+        state = f"cached, {_size(repo.size_bytes)}" if repo else "not downloaded"
+        click.echo(f"status:        {state}")
+
+
+@models.command("verify")
+@click.argument("repo_ids", nargs=-1)
+def verify(repo_ids: tuple[str, ...]) -> None:
+    """Re-hash cached files (of REPO_IDS, or all) against their content hashes."""
+    from dgx_pixels.engine._hub import verify_cache
+    from dgx_pixels.errors import ModelError
+
+    results = verify_cache(list(repo_ids) or None)
+    if not results:
+        click.echo("nothing cached to verify")
+        return
+    bad = 0
+    for result in results:
+        state = "ok" if not result.bad else f"CORRUPT: {', '.join(result.bad)}"
+        click.echo(f"{result.repo_id:<50} {result.checked:>4} files  {state}")
+        bad += len(result.bad)
+    if bad:
+        raise ModelError(f"{bad} cached file(s) do not match their hash; pull them again")
