@@ -19,9 +19,11 @@ def test_exported_members() -> None:
         "Client",
         "JobRecord",
         "JobState",
+        "SpawnedWorker",
         "WorkerState",
         "find_worker",
         "resolve_address",
+        "spawn_worker",
     ]
     for name in dgx_pixels.jobs.__all__:
         assert getattr(dgx_pixels.jobs, name) is not None

@@ -7,24 +7,21 @@ of output files. And a cancel stops a real generation within a step.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import Client
+from dgx_pixels.jobs.spawn import spawn_worker
 from dgx_pixels.jobs.store import JobStore
 from dgx_pixels.paths import DataDir
 from dgx_pixels.request import GenerationRequest
 
-from .helpers import PATIENCE_S, wait_until
+from .helpers import PATIENCE_S
 
 if not all(importlib.util.find_spec(m) for m in ("torch", "diffusers")):  # do not import them
     pytest.skip("the real engine needs the gen extra", allow_module_level=True)
@@ -36,51 +33,28 @@ FILES_PER_IMAGE = 4  # sprite, preview, raw, metadata
 
 
 class WorkerProcess:
-    """``dgx-pixels worker`` in a subprocess, on free loopback ports."""
+    """A real ``dgx-pixels worker`` process (through spawn_worker), on free loopback ports."""
 
     def __init__(self, data: DataDir) -> None:
         self.data = data
-        with contextlib.suppress(FileNotFoundError):
-            data.worker_info.unlink()
-        self.log = (data.root / "test-worker.log").open("ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dgx_pixels",
-                "worker",
-                "--model",
-                MODEL,
-                "--bind",
-                "tcp://127.0.0.1:*",
-                "--data-dir",
-                str(data.root),
-                "--batch-size",
-                "4",
-                "--no-metrics",
-                "--device",
-                "cpu",
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+        self.worker = spawn_worker(
+            model=MODEL,
+            data_dir=data.root,
+            bind="tcp://127.0.0.1:*",
+            args=["--batch-size", "4", "--no-metrics", "--device", "cpu"],
             env={**os.environ, "OMP_NUM_THREADS": "1"},  # a tiny model: threads only contend
+            timeout=PATIENCE_S,
         )
-        wait_until(self._bound, "the worker to bind")
-        self.address = json.loads(data.worker_info.read_text())["address"]
-
-    def _bound(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"worker exited with {self.proc.returncode}: {self.output()}")
-        return self.data.worker_info.exists()
+        self.proc = self.worker.process
+        self.address = self.worker.address
 
     def output(self) -> str:
-        return (self.data.root / "test-worker.log").read_text(errors="replace")[-3000:]
+        return (self.data.logs / "worker.out").read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture

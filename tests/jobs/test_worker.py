@@ -19,6 +19,7 @@ from dgx_pixels.errors import (
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import AsyncClient, Client, find_worker
 from dgx_pixels.jobs.security import endpoint_host, init_keys, ip_of, load_client_keys
+from dgx_pixels.jobs.spawn import spawn_worker
 from dgx_pixels.jobs.store import JobStore
 from dgx_pixels.request import GenerationRequest
 
@@ -413,3 +414,9 @@ def test_async_client(start_worker) -> None:
             return kinds
 
     assert asyncio.run(main())[-1] == "done"
+
+
+def test_spawn_worker_says_why_the_worker_could_not_start(start_worker) -> None:
+    w = start_worker()  # holds the data directory
+    with pytest.raises(JobError, match=r"exited with code 7: Error: another worker \(pid"):
+        spawn_worker(model=MODEL, data_dir=w.data.root, bind="tcp://127.0.0.1:*")

@@ -1,8 +1,9 @@
 """The job system: a warm worker, a durable SQLite queue, live progress over ZeroMQ.
 
-A worker (``dgx-pixels worker``) owns the model and runs queued jobs in
-batches; clients submit, watch and cancel them through :class:`Client` (or
-:class:`AsyncClient`). Jobs, outputs, logs and keys live in one data
+A worker (``dgx-pixels worker``, or :func:`spawn_worker` from a front end)
+owns the model and runs queued jobs in batches; clients find it with
+:func:`find_worker` and submit, watch and cancel jobs through :class:`Client`
+(or :class:`AsyncClient`). Jobs, outputs, logs and keys live in one data
 directory (:mod:`dgx_pixels.paths`). The wire format is defined in
 :mod:`dgx_pixels.jobs.protocol` and documented in ``docs/protocol.md``.
 
@@ -19,6 +20,7 @@ from dgx_pixels.jobs.protocol import (
     JobState,
     WorkerState,
 )
+from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -27,7 +29,9 @@ __all__ = [
     "Client",
     "JobRecord",
     "JobState",
+    "SpawnedWorker",
     "WorkerState",
     "find_worker",
     "resolve_address",
+    "spawn_worker",
 ]
