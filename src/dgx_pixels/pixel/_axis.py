@@ -72,6 +72,8 @@ NULL_SEED = 0
 #: common level its block edges must rise to be taken out.
 BLOCK = 16
 BLOCKINESS = 0.1
+#: A deblocked fit this confident replaces a raw fit that found JPEG's lattice.
+LATTICE_SWITCH = 0.5
 #: An edge cell narrower than this share of a cell is left out.
 EDGE_CELL = 0.5
 
@@ -161,10 +163,22 @@ def fit_axis(profile: Float, length: int, *, period: float | None = None) -> Axi
     clean = None if deblocked is None else _fit(deblocked, length, period)
     if clean is None:
         return nothing if raw is None else raw
-    # The cells may sit on JPEG's lattice themselves (8 or 16 px from the
-    # origin); then deblocking took real edges away and the raw fit holds
-    # together better. Otherwise the deblocked one does.
-    return clean if raw is None or clean.confidence > raw.confidence else raw
+    if raw is None:
+        return clean
+    # JPEG's own lattice is a coherent grid too. When the raw fit is that
+    # lattice (8 or 16 px exactly) and the deblocked profile holds a decent
+    # grid of another size, the lattice was the artefact.
+    lattice = _block_sized(raw.period) and not _block_sized(clean.period)
+    if lattice and clean.confidence >= LATTICE_SWITCH:
+        return clean
+    # Otherwise the more coherent fit: cells that sit on the lattice lose real
+    # edges to deblocking, and the raw fit wins.
+    return clean if clean.confidence > raw.confidence else raw
+
+
+def _block_sized(period: float) -> bool:
+    """Is ``period`` one of JPEG's block sizes (to 0.5 %)?"""
+    return any(abs(period - size) <= 0.005 * size for size in (8.0, 16.0))
 
 
 def _fit(excess: Float, length: int, period: float | None) -> AxisFit | None:
