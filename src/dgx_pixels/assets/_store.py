@@ -96,7 +96,7 @@ def save_result(
     written: list[Path] = []
     try:
         for index, files in enumerate(planned):
-            written.extend(_write_image(result, index, files, force=force))
+            _write_image(result, index, files, written, force=force)
     except BaseException:
         if not force:
             for path in written:
@@ -131,8 +131,9 @@ def _files_for(out: Path, stem: str) -> AssetFiles:
 
 
 def _write_image(
-    result: GenerationResult, index: int, files: AssetFiles, *, force: bool
-) -> list[Path]:
+    result: GenerationResult, index: int, files: AssetFiles, written: list[Path], *, force: bool
+) -> None:
+    """Write one image's four files, adding each path to ``written`` as soon as it exists."""
     image = result.images[index]
     meta = image_metadata(result, index)
     text = {
@@ -143,7 +144,6 @@ def _write_image(
         (image.sprite.width * PREVIEW_SCALE, image.sprite.height * PREVIEW_SCALE),
         Image.Resampling.NEAREST,
     )
-    written = []
     hashes = {}
     for role, picture, path in (
         ("sprite", image.sprite, files.sprite),
@@ -155,4 +155,3 @@ def _write_image(
     sidecar = {**meta, "files": hashes}
     document = json.dumps(sidecar, indent=2, sort_keys=True) + "\n"
     written.append(write_atomic(document.encode("utf-8"), files.metadata, force=force))
-    return written
