@@ -65,3 +65,45 @@ def test_gpu_metrics_only_with_nvml() -> None:
         assert not has_gpu  # absent, never made up
     else:
         assert has_gpu == (nvml_collector() is not None)
+
+
+class _FakeNvml:
+    """pynvml's interface for two GPUs; the second, like a GB10, reports no memory."""
+
+    class NVMLError(Exception):
+        pass
+
+    class _Mem:
+        used, total = 3 * 2**30, 80 * 2**30
+
+    class _Util:
+        gpu = 42
+
+    def nvmlDeviceGetCount(self) -> int:  # noqa: N802 - pynvml's names
+        return 2
+
+    def nvmlDeviceGetHandleByIndex(self, i: int) -> int:  # noqa: N802
+        return i
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int) -> object:  # noqa: N802
+        if handle == 1:
+            raise self.NVMLError("Not Supported")
+        return self._Mem()
+
+    def nvmlDeviceGetUtilizationRates(self, handle: int) -> object:  # noqa: N802
+        return self._Util()
+
+
+def test_nvml_readings_become_gpu_metrics() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from dgx_pixels.observability.metrics import NvmlCollector
+
+    registry = CollectorRegistry()
+    registry.register(NvmlCollector(_FakeNvml()))
+    get = registry.get_sample_value
+    assert get("dgx_pixels_gpu_memory_used_bytes", {"gpu": "0"}) == 3 * 2**30
+    assert get("dgx_pixels_gpu_memory_total_bytes", {"gpu": "0"}) == 80 * 2**30
+    assert get("dgx_pixels_gpu_memory_used_bytes", {"gpu": "1"}) is None  # not reported: absent
+    assert get("dgx_pixels_gpu_utilization_ratio", {"gpu": "0"}) == 0.42
+    assert get("dgx_pixels_gpu_utilization_ratio", {"gpu": "1"}) == 0.42
