@@ -124,3 +124,19 @@ def test_init_keys(tmp_path) -> None:
     again = run("worker", "--init-keys", "--data-dir", str(tmp_path))
     assert again.exit_code == 3
     assert "already exists; use --force" in again.output
+
+
+def test_submit_sends_local_paths_absolute(start_worker, tmp_path, monkeypatch) -> None:
+    w = start_worker()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.hex").write_text("000000\nffffff\n")
+    out = run(
+        "submit", "x", "--out", "sprites", "--palette", "mine.hex", "--json",
+        "--worker", w.address,
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    request = json.loads(out.output)["request"]
+    assert request["out"] == str(tmp_path / "sprites")
+    assert request["palette"] == str(tmp_path / "mine.hex")
+    named = run("submit", "x", "--palette", "pico-8", "--json", "--worker", w.address)
+    assert json.loads(named.output)["request"]["palette"] == "pico-8"
