@@ -173,3 +173,16 @@ def test_lora_stack_from_the_command_line(tmp_path: Path) -> None:
         ("b.safetensors", 1.0),
     ]
     assert "<lora:a:0.7> <lora:b:1>" in Image.open(out / "a-knight-1.png").info["parameters"]
+
+
+def test_fast_mode_uses_few_steps_without_cfg(tmp_path: Path) -> None:
+    args = ["a knight", "--model", "random:sdxl-tiny", "--device", "cpu", "--size", "16"]
+    result = invoke(*args, "--fast", "--seed", "2", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    request = json.loads((tmp_path / "a-knight-2.json").read_text())["request"]
+    assert (request["steps"], request["guidance"], request["scheduler"], request["fast"]) == (
+        4,
+        1.0,
+        "lcm",
+        True,
+    )

@@ -57,7 +57,7 @@ def bench(
     CFG, and half the native side. Prints latency, images/min, peak GPU memory
     and the speed-up over the baseline (above 1: faster), and writes JSON.
     """
-    from dgx_pixels.engine import Engine
+    from dgx_pixels.cli._generate import load_engine
     from dgx_pixels.engine._bench import default_cases, run_bench
     from dgx_pixels.engine._device import place
     from dgx_pixels.image_files import write_atomic
@@ -67,7 +67,7 @@ def bench(
     if model is None:
         model = "random:sdxl-tiny" if placement.device_name == "cpu" else "random:sdxl"
     click.echo(f"loading {model} on {placement.description} ({placement.dtype_name}) ...", err=True)
-    engine = Engine.load(model, device=device, dtype=dtype)
+    engine = load_engine(model, device, dtype, None)
     # 2. Run, printing each case as it ends.
     click.echo(
         f"{'case':<28} {'ours s':>8} {'base s':>8} {'img/min':>8} {'peak GiB':>9} {'speed-up':>9}"
