@@ -291,14 +291,20 @@ def test_jobs_lists_and_filters(start_worker) -> None:
 def test_drain_finishes_the_running_job_and_keeps_the_queue(start_worker, tmp_path) -> None:
     w = start_worker()
     w.backend.hold.clear()
-    with w.client() as c:
+    with w.client() as c, c.events(worker=True) as worker_events:
         running = c.submit(req("running"))
         wait_until(w.backend.running.is_set, "the job to run")
         queued = c.submit(req("queued", size=(16, 16)))
         w.worker.request_stop()
         wait_until(lambda: c.ping().state == "draining", "draining")
-    w.backend.hold.set()
-    w.thread.join()
+        w.backend.hold.set()
+        w.thread.join()
+        states: list[str] = []
+        while not states or states[-1] != "stopped":
+            event = worker_events.next(timeout=60)
+            assert isinstance(event, p.WorkerEvent)
+            states.append(event.state)
+    assert states[-2:] == ["draining", "stopped"]  # the last events reach subscribers
     assert not w.errors
     with JobStore(w.data.jobs_db) as store:
         assert store.get(running.id).state == "done"

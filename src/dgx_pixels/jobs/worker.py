@@ -238,8 +238,9 @@ class Worker:
             )
             self._loop(router, pull, store, runner)
         finally:
-            for sock in (router, pub, pull):
-                sock.close(linger=0)
+            router.close(linger=0)
+            pull.close(linger=0)
+            pub.close(linger=1000)  # a second to deliver the last events ("stopped")
             if auth is not None:
                 auth.stop()
 
