@@ -12,7 +12,13 @@ import pytest
 from PIL import Image
 
 from dgx_pixels.engine import Engine, GenerationResult, StepInfo
-from dgx_pixels.errors import ImageReadError, InputError, Interrupted, RequestError
+from dgx_pixels.errors import (
+    ImageReadError,
+    InputError,
+    Interrupted,
+    ModelNotFoundError,
+    RequestError,
+)
 from dgx_pixels.request import GenerationRequest, LoraRef
 
 MakeRequest = Callable[..., GenerationRequest]
@@ -210,3 +216,27 @@ def test_bad_loras_are_refused_before_generating(
     a = str(lora_files["a"])
     with pytest.raises(RequestError, match="more than once"):
         tiny_engine.generate([make_request(loras=(LoraRef(a), LoraRef(a, 0.5)))])
+
+
+def test_a_models_own_loras_load_with_it(
+    monkeypatch: pytest.MonkeyPatch, lora_files: dict[str, Path], make_request: MakeRequest
+) -> None:
+    import dataclasses
+
+    from dgx_pixels.engine import models
+
+    tiny = models.RANDOM_MODELS["random:sdxl-tiny"]
+    styled = dataclasses.replace(tiny, id="tiny-styled", loras=(LoraRef(str(lora_files["a"])),))
+    monkeypatch.setitem(models.PRESETS, "tiny-styled", styled)
+    engine = Engine.load("tiny-styled", device="cpu")
+    result = run(engine, make_request(model="tiny-styled"))
+    assert [lo.file for lo in result.loras] == ["style-a.safetensors"]
+    # Like pixel-art-xl: a preset whose LoRA is on the hub and not cached fails at load.
+    hub = dataclasses.replace(tiny, id="tiny-hub", loras=(LoraRef("nerijs/pixel-art-xl"),))
+    monkeypatch.setitem(models.PRESETS, "tiny-hub", hub)
+    with pytest.raises(ModelNotFoundError) as info:
+        Engine.load("tiny-hub", device="cpu")
+    assert str(info.value) == (
+        "LoRA nerijs/pixel-art-xl is not downloaded; "
+        "get it with: dgx-pixels models pull nerijs/pixel-art-xl"
+    )

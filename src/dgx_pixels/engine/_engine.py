@@ -112,7 +112,11 @@ class Engine:
             "vae_tiling": plan.vae_tiling,
             "offload": plan.offload,
         }
-        return cls(spec, pipe, placement, info, batch)
+        engine = cls(spec, pipe, placement, info, batch)
+        # 3. The model's own LoRAs (a preset's), so a missing one fails now, not mid-job.
+        with quiet_libraries():
+            engine._activate_loras(spec.loras)
+        return engine
 
     @property
     def model_id(self) -> str:
@@ -235,7 +239,7 @@ class Engine:
         progress = _Progress(len(chunks), started, on_step, interrupt)
         for chunk in chunks:
             raws.extend(self._draw(pipe, mode, chunk, progress))
-        denoise_s = time.perf_counter() - started
+        draw_s = time.perf_counter() - started
         # 4. Pixel post-processing: raw drawing -> true-resolution sprite.
         post_start = time.perf_counter()
         images: list[list[GeneratedImage]] = [[] for _ in prepared]
@@ -244,7 +248,7 @@ class Engine:
             images[item.index].append(GeneratedImage(item.seed, sprite, raw))
         postprocess_s = time.perf_counter() - post_start
         # 5. Results.
-        timings = Timings(time.perf_counter() - started, denoise_s, postprocess_s, len(items))
+        timings = Timings(time.perf_counter() - started, draw_s, postprocess_s, len(items))
         versions = _versions()
         lora_info = [LoraInfo(f.ref.id, f.ref.weight, f.path.name, f.sha256) for f in loras]
         return [

@@ -49,10 +49,11 @@ class GeneratedImage:
 
 @dataclass(frozen=True, slots=True)
 class Timings:
-    """Seconds spent: the whole call, its denoising loops, and pixel post-processing."""
+    """Seconds spent: the whole call, drawing (text encoding, denoising, VAE decode), and
+    pixel post-processing, for a batch of ``batch_images`` images."""
 
     total_s: float
-    denoise_s: float
+    draw_s: float
     postprocess_s: float
     batch_images: int
 
@@ -60,7 +61,7 @@ class Timings:
         """Plain data for metadata."""
         return {
             "total_s": round(self.total_s, 4),
-            "denoise_s": round(self.denoise_s, 4),
+            "draw_s": round(self.draw_s, 4),
             "postprocess_s": round(self.postprocess_s, 4),
             "batch_images": self.batch_images,
         }
