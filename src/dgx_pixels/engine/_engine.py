@@ -8,6 +8,7 @@ through ``on_step`` and the run stops within one denoising step of
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import platform
 import threading
@@ -15,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -23,13 +25,13 @@ from dgx_pixels import __version__
 from dgx_pixels.engine._checks import PreparedRequest, effective_loras, pixel_spec, prepare_request
 from dgx_pixels.engine._device import Placement, choose_memory, place
 from dgx_pixels.engine._loading import load_pipeline, quiet_libraries
-from dgx_pixels.engine._loras import LoraFile, locate_lora
+from dgx_pixels.engine._loras import LoraFile, is_local_lora, locate_lora
 from dgx_pixels.engine._preview import latent_preview
 from dgx_pixels.engine._schedulers import canonical_scheduler, make_scheduler
 from dgx_pixels.engine._types import GeneratedImage, GenerationResult, LoraInfo, StepInfo, Timings
 from dgx_pixels.engine.models import ModelSpec, resolve_model
 from dgx_pixels.errors import DgxPixelsError, GenerationError, Interrupted, ModelError, RequestError
-from dgx_pixels.request import GenerationRequest
+from dgx_pixels.request import GenerationRequest, LoraRef
 
 __all__ = ["Engine"]
 
@@ -69,7 +71,7 @@ class Engine:
         self._max_batch = max_batch
         self._base_scheduler_config = pipe.scheduler.config
         self._variants: dict[str, Any] = {"txt2img": pipe}
-        self._lora_files: dict[tuple[str, float], LoraFile] = {}
+        self._lora_files: dict[tuple[str, int, int], LoraFile] = {}
         self._loaded_adapters: set[str] = set()
         self._lock = threading.Lock()
 
@@ -223,13 +225,11 @@ class Engine:
         first = prepared[0]
         # 2. Set up the pipeline: variant, scheduler, LoRAs.
         loras = self._activate_loras(effective_loras(first.request, self._spec))
-        mode = (
-            "inpaint"
-            if first.mask is not None
-            else "img2img"
-            if first.init is not None
-            else "txt2img"
-        )
+        mode = "txt2img"
+        if first.mask is not None:
+            mode = "inpaint"
+        elif first.init is not None:
+            mode = "img2img"
         pipe = self._variant(mode)
         pipe.scheduler = make_scheduler(first.scheduler, self._base_scheduler_config)
         # 3. Draw, in chunks of at most max_batch images.
@@ -322,16 +322,16 @@ class Engine:
             self._variants[mode] = variant
         return self._variants[mode]
 
-    def _activate_loras(self, refs: Sequence[Any]) -> list[LoraFile]:
+    def _activate_loras(self, refs: Sequence[LoraRef]) -> list[LoraFile]:
         """Load (once) and enable exactly the LoRAs ``refs`` with their weights."""
         files = []
         for ref in refs:
-            key = (ref.id, ref.weight)
+            key = _lora_key(ref)
             if key not in self._lora_files:
                 self._lora_files[key] = locate_lora(
                     ref, cross_attention_dim=self._spec.cross_attention_dim
                 )
-            files.append(self._lora_files[key])
+            files.append(dataclasses.replace(self._lora_files[key], ref=ref))
         for f in files:
             if f.adapter_name not in self._loaded_adapters:
                 try:
@@ -352,6 +352,16 @@ class Engine:
         elif self._loaded_adapters:
             self._pipe.disable_lora()
         return files
+
+
+def _lora_key(ref: LoraRef) -> tuple[str, int, int]:
+    """A LoRA's cache key: its id, and for a local file its change time and size (a file
+    retrained in place is loaded again)."""
+    path = Path(ref.id).expanduser()
+    if is_local_lora(ref.id) and path.is_file():
+        stat = path.stat()
+        return (ref.id, stat.st_mtime_ns, stat.st_size)
+    return (ref.id, 0, 0)
 
 
 class _Progress:
