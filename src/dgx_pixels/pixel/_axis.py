@@ -8,16 +8,20 @@ stays at the noise floor. Three steps:
 1. **Period.** The autocorrelation of the profile peaks at multiples of the
    cell size ``p``. Every candidate ``p`` (2 px to a quarter of the axis, in
    0.5 % steps) is scored by a comb: the mean of the autocorrelation at
-   ``p, 2p, 3p...`` minus its mean at the half-way lags ``0.5p, 1.5p...``.
-   Half the period scores about half as well (every other tooth falls inside a
-   cell) and twice the period about zero (its half-way lags are boundaries
-   too), so the best score is the fundamental, not a harmonic.
+   ``p, 2p, 3p...`` minus the higher of its mean at the half-way lags
+   ``0.5p, 1.5p...`` and its maximum between the teeth. Half the period
+   scores about half as well (every other tooth falls inside a cell), twice
+   the period about zero (its half-way lags are boundaries too) and an odd
+   multiple (3p, 5p: a repeated motif) is caught by the real boundaries
+   between its teeth, so the best score is the fundamental.
 2. **Boundaries.** Dynamic programming over boundary positions: choose
    increasing positions ``b_0 < b_1 < ...`` that maximise the profile summed
    at the boundaries minus a penalty ``LAMBDA * ((b_{j+1} - b_j) / p - 1)^2``,
    each spacing within ``[0.75 p, 1.25 p]``. Boundaries follow the real edges
-   when they drift (cells of 31 and 32 px mixed) and keep the mean spacing
-   where the image is flat (a background has no edges to follow).
+   when they drift (cells of 31 and 32 px mixed). The fit is then redone with
+   the spacing measured between the outermost real edges, and where the image
+   is flat (a background has no edges to follow) the grid goes on at that
+   spacing. Border cells under half a cell wide are left out.
 3. **Confidence.** The *coherence* of the edge energy with the boundaries:
    every unit of edge energy above the noise floor votes ``cos(2 pi t)``,
    where ``t`` is its position within its cell (0 at a boundary, 0.5 at the
@@ -31,6 +35,10 @@ stays at the noise floor. Three steps:
    length of the mean of ``exp(2 pi i x / p)`` over the edge energy, which
    is near 0 for edges that fall anywhere. The axis confidence is the larger
    of the two.
+
+JPEG adds edges of its own on an 8 px lattice from the image origin. When the
+profile shows them, the fit is also done on the profile with them taken out
+(:func:`_deblock`), and the more trustworthy of the two fits is kept.
 """
 
 from __future__ import annotations
@@ -125,7 +133,7 @@ def edge_profiles(rgba: NDArray[np.uint8]) -> tuple[Float, Float]:
     return along_x.sum(axis=1).astype(np.float64), along_y.astype(np.float64)
 
 
-def fit_axis(profile: Float, length: int, *, period: float | None = None) -> AxisFit:
+def fit_axis(profile: Float, length: int) -> AxisFit:
     """Find the cell boundaries along an axis of ``length`` pixels.
 
     Parameters
@@ -134,8 +142,6 @@ def fit_axis(profile: Float, length: int, *, period: float | None = None) -> Axi
         The edge profile (:func:`edge_profiles`).
     length : int
         Pixels along the axis.
-    period : float, optional
-        The cell size when known; otherwise it is estimated.
 
     Returns
     -------
@@ -156,11 +162,11 @@ def fit_axis(profile: Float, length: int, *, period: float | None = None) -> Axi
     excess = profile - float(np.median(profile))
     if not np.any(excess > 0):
         return nothing
-    raw = _fit(excess, length, period)
+    raw = _fit(excess, length)
     if raw is not None and raw.confidence >= SURE:
         return raw
     deblocked = _deblock(excess)
-    clean = None if deblocked is None else _fit(deblocked, length, period)
+    clean = None if deblocked is None else _fit(deblocked, length)
     if clean is None:
         return nothing if raw is None else raw
     if raw is None:
@@ -181,12 +187,11 @@ def _block_sized(period: float) -> bool:
     return any(abs(period - size) <= 0.005 * size for size in (8.0, 16.0))
 
 
-def _fit(excess: Float, length: int, period: float | None) -> AxisFit | None:
-    """Period (unless given), boundaries, confidence for one profile."""
+def _fit(excess: Float, length: int) -> AxisFit | None:
+    """Period, boundaries and confidence for one profile; None without a period."""
+    period = _estimate_period(excess, length)
     if period is None:
-        period = _estimate_period(excess, length)
-        if period is None:
-            return None
+        return None
     signal = _signal(excess, length, period)
     bounds = _boundaries(signal, period)
     period, bounds = _refine(signal, bounds, period)
