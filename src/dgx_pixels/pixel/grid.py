@@ -87,7 +87,11 @@ class Grid:
 
     @property
     def phase(self) -> tuple[int, int]:
-        """Where the first full column and row start, in input pixels."""
+        """Where the first column and row start, in input pixels.
+
+        0 when the image starts with a cut border cell that is kept (at least
+        half a cell wide); the start of the first whole cell otherwise.
+        """
         return self.xs[0], self.ys[0]
 
     def describe(self) -> str:
