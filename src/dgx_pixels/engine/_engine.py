@@ -92,7 +92,7 @@ class Engine:
         ``device``: ``auto`` (default), ``cuda[:N]``, ``mps`` or ``cpu``;
         ``dtype``: ``auto``, ``fp32``, ``fp16`` or ``bf16``; ``memory``:
         ``auto`` or a plan name from ``MEMORY_PLANS``; ``max_batch``: the most
-        images drawn at once (default 8 on a GPU, 4 on a CPU). Raises
+        images drawn at once (default 8 on a GPU, 2 with CPU offload, 4 on a CPU). Raises
         :class:`ModelNotFoundError` when the model is not available and
         :class:`ModelError` when it cannot be loaded.
         """
@@ -105,7 +105,10 @@ class Engine:
         plan = choose_memory(placement, weights, memory)
         if max_batch is not None and max_batch < 1:
             raise RequestError(f"max_batch must be at least 1, got {max_batch}")
-        batch = max_batch or (4 if placement.device_name == "cpu" else 8)
+        if max_batch is None:  # fewer images at once where memory is short
+            max_batch = 8 if plan.offload == "none" else 2
+            if placement.device_name == "cpu":
+                max_batch = 4
         # 2. Load.
         with quiet_libraries():
             pipe, info = load_pipeline(spec, placement, plan)
@@ -114,7 +117,7 @@ class Engine:
             "vae_tiling": plan.vae_tiling,
             "offload": plan.offload,
         }
-        engine = cls(spec, pipe, placement, info, batch)
+        engine = cls(spec, pipe, placement, info, max_batch)
         # 3. The model's own LoRAs (a preset's), so a missing one fails now, not mid-job.
         with quiet_libraries():
             engine._activate_loras(spec.loras)
