@@ -72,3 +72,13 @@ def test_verify_finds_corrupt_files(cache: Path) -> None:
     assert "CORRUPT" in result.output
     assert "1 cached file(s) do not match" in result.output
     assert invoke("verify", "good/model").exit_code == 0
+
+
+def test_pull_of_an_unknown_lora_offline_names_the_lora_flag(cache: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["generate", "a knight", "--model", "random:sdxl-tiny", "--device", "cpu",
+              "--steps", "1", "--lora", "someone/style-lora", "--out", str(cache / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 5
+    assert "get it with: dgx-pixels models pull --lora someone/style-lora" in result.output
+    assert not (cache / "out").exists()

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dgx_pixels.engine.models import KNOWN_LORA_FILES
 from dgx_pixels.errors import ModelError, ModelNotFoundError
 from dgx_pixels.request import LoraRef
 
@@ -65,6 +66,8 @@ def download_lora(ref: LoraRef, *, weight_name: str | None = None) -> Path:
 
     parts = ref.id.split("/")
     repo = "/".join(parts[:2])
+    flag = "" if ref.id in KNOWN_LORA_FILES else "--lora "
+    hint = f"dgx-pixels models pull {flag}{ref.id}"
     if len(parts) > 2:
         weight_name = "/".join(parts[2:])
     patterns = [weight_name] if weight_name else ["*.safetensors"]
@@ -79,13 +82,12 @@ def download_lora(ref: LoraRef, *, weight_name: str | None = None) -> Path:
         )
     except LocalEntryNotFoundError:
         raise ModelNotFoundError(
-            f"LoRA {ref.id} is not downloaded; get it with: dgx-pixels models pull {ref.id}",
+            f"LoRA {ref.id} is not downloaded; get it with: {hint}",
             lora=ref.id,
         ) from None
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(
-            f"LoRA {ref.id} cannot be fetched ({_first_line(exc)}); "
-            f"get it with: dgx-pixels models pull {ref.id}",
+            f"LoRA {ref.id} cannot be fetched ({_first_line(exc)}); get it with: {hint}",
             lora=ref.id,
         ) from None
     return _pick_weight_file(folder, ref.id, weight_name)

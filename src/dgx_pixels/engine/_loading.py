@@ -93,7 +93,9 @@ def download_model(spec: ModelSpec) -> str:
         )
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(
-            f"cannot download {spec.id}: {_first_line(exc)}", model=spec.id
+            f"cannot download {spec.id}: {_first_line(exc)} "
+            f"(for a LoRA repository: dgx-pixels models pull --lora {spec.id})",
+            model=spec.id,
         ) from None
     return folder
 
