@@ -97,6 +97,12 @@ def test_png_chunks_and_sidecar(tmp_path: Path) -> None:
     assert sidecar["seed"] == 11
     assert sidecar["loras"][0]["sha256"] == "ab" * 32
     assert sidecar["timings"]["total_s"] == 1.5
+    # The pixel processing is recorded, so the raw drawing can be processed again.
+    from dgx_pixels.pixel.spec import PixelSpec
+
+    assert PixelSpec.from_dict(sidecar["pixel_spec"]) == PixelSpec(
+        size=(8, 4), palette="pico-8", seed=11
+    )
     assert {k: v for k, v in sidecar.items() if k != "files"} == embedded
     for role, path in (("sprite", first.sprite), ("preview", first.preview), ("raw", first.raw)):
         assert sidecar["files"][role] == {

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dgx_pixels.engine._checks import pixel_spec
 from dgx_pixels.engine._schedulers import A1111_NAMES
 from dgx_pixels.engine._types import GenerationResult
 from dgx_pixels.errors import InputError
@@ -50,6 +51,7 @@ def image_metadata(result: GenerationResult, index: int) -> dict[str, Any]:
         "drawing_size": list(result.drawing_size),
         "factor": result.factor,
         "sprite_size": list(image.sprite.size),
+        "pixel_spec": pixel_spec(result.request, image.seed).to_dict(),
         "device": result.device,
         "dtype": result.dtype,
         "versions": dict(result.versions),
