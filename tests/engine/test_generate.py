@@ -240,3 +240,18 @@ def test_a_models_own_loras_load_with_it(
         "LoRA nerijs/pixel-art-xl is not downloaded; "
         "get it with: dgx-pixels models pull nerijs/pixel-art-xl"
     )
+
+
+def test_a_local_diffusers_folder_loads_offline(
+    tiny_engine: Engine, make_request: MakeRequest, tmp_path: Path
+) -> None:
+    folder = tmp_path / "my-sdxl"
+    tiny_engine.pipeline.save_pretrained(str(folder), safe_serialization=True)
+    engine = Engine.load(str(folder), device="cpu")
+    assert engine.model_id == str(folder)
+    # A folder is taken for SDXL-sized: draw at its smallest side to stay fast.
+    request = make_request(model=str(folder), steps=1, extra={"drawing_size": [256, 256]})
+    result = run(engine, request)
+    assert result.model["kind"] == "folder"
+    assert result.drawing_size == (256, 256)
+    assert result.images[0].sprite.size == (16, 16)
