@@ -264,6 +264,7 @@ def machine() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: run the evaluation, print the table (and write it with --out)."""
     parser = argparse.ArgumentParser(
         prog="python -m dgx_pixels.metrics.restore_eval", description=__doc__.split("\n")[0]
     )
