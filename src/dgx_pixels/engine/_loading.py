@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ __all__ = ["apply_memory_plan", "download_model", "load_pipeline", "quiet_librar
 
 @contextlib.contextmanager
 def quiet_libraries() -> Iterator[None]:
-    """Silence diffusers' and transformers' advisory log lines (casts, unused config keys)."""
+    """Silence diffusers' and transformers' advisory log lines and deprecation notes."""
     diffusers_logging: Any = importlib.import_module("diffusers.utils.logging")
     transformers_logging: Any = importlib.import_module("transformers.utils.logging")
 
@@ -33,7 +34,9 @@ def quiet_libraries() -> Iterator[None]:
     diffusers_logging.set_verbosity_error()
     transformers_logging.set_verbosity_error()
     try:
-        yield
+        with warnings.catch_warnings():  # diffusers 0.42 renames torch_dtype; older ones need it
+            warnings.filterwarnings("ignore", message=".*`torch_dtype` is deprecated")
+            yield
     finally:
         diffusers_logging.set_verbosity(saved[0])
         transformers_logging.set_verbosity(saved[1])
@@ -155,6 +158,8 @@ def _cached_revision(repo_id: str) -> str | None:
     return None
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, limit: int = 160) -> str:
+    """The first line of an exception's message, cut to ``limit`` characters."""
     lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    line = lines[0] if lines else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
