@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from pathlib import Path
 
 import click
@@ -11,26 +11,11 @@ from dgx_pixels.errors import InputError, OutputExistsError
 from dgx_pixels.image_files import read_image, write_png
 from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE
 from dgx_pixels.pixel.restore import restore as restore_image
+from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
+
+from ._params import parse_size
 
 __all__ = ["restore"]
-
-_SIZE = re.compile(r"^\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*$")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"32x48"`` -> ``(32, 48)``; ``"32"`` -> ``(32, 32)``.
-
-    >>> parse_size("32x48"), parse_size("16")
-    ((32, 48), (16, 16))
-    """
-    match = _SIZE.match(text)
-    if match is None:
-        raise InputError(f"--size must look like 32 or 32x48, got {text!r}", option="size")
-    width = int(match.group(1))
-    height = int(match.group(2) or width)
-    if width < 1 or height < 1:
-        raise InputError(f"--size must be at least 1x1, got {width}x{height}", option="size")
-    return width, height
 
 
 @click.command("restore")
@@ -50,6 +35,21 @@ def parse_size(text: str) -> tuple[int, int]:
     show_default=True,
     help="Refuse (exit 4) when the detected grid's confidence is lower.",
 )
+@click.option(
+    "--background",
+    default="keep",
+    show_default=True,
+    metavar="keep|transparent|#rrggbb",
+    help="Keep the picture's background, remove it, or remove it and paint a colour.",
+)
+@click.option("--palette", help="Map the sprite onto a palette: built-in name, file or auto:N.")
+@click.option(
+    "--dither",
+    type=click.Choice(["none", "ordered", "error-diffusion"]),
+    default="none",
+    show_default=True,
+    help="Dithering when mapping onto --palette.",
+)
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def restore(
     image: Path,
@@ -57,6 +57,9 @@ def restore(
     size_text: str | None,
     scale: float | None,
     min_confidence: float,
+    background: str,
+    palette: str | None,
+    dither: str,
     force: bool,
 ) -> None:
     """Find the pixel grid of IMAGE and write the true-resolution sprite.
@@ -73,6 +76,19 @@ def restore(
         raise InputError(f"--scale must be at least 1, got {scale:g}", option="scale")
     if not 0.0 <= min_confidence <= 1.0:
         raise InputError(f"--min-confidence must be between 0 and 1, got {min_confidence:g}")
+    finish = None
+    if background != "keep" or palette is not None:
+        # Checked now, before any decoding; the size is the restored one, set below.
+        # The restored sprite is already at its true size: sample it 1:1, and
+        # leave single pixels alone (they are the artist's, not noise).
+        finish = PixelSpec(
+            size=(1, 1),
+            sampling="nearest",
+            background=background,
+            palette=palette,
+            dither=dither,
+            cleanup=False,
+        )
     target = out if out is not None else image.with_name(f"{image.stem}-restored.png")
     if target.resolve() == image.resolve():
         raise InputError(f"{target}: the output would replace the input image", path=str(target))
@@ -85,8 +101,11 @@ def restore(
     # 2. Read, restore, write.
     picture = read_image(image)
     result = restore_image(picture, size=size, scale=scale, min_confidence=min_confidence)
-    written = write_png(result.image, target, force=force)
-    width, height = result.image.size
+    sprite = result.image
+    if finish is not None:
+        sprite = to_pixel_art(sprite, dataclasses.replace(finish, size=sprite.size))
+    written = write_png(sprite, target, force=force)
+    width, height = sprite.size
     click.echo(f"grid: {result.grid.describe()}")
     click.echo(f"confidence: {result.confidence:.2f}")
     click.echo(f"wrote {written} ({width}x{height})")
