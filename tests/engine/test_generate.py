@@ -242,11 +242,15 @@ def test_a_models_own_loras_load_with_it(
     )
 
 
-def test_a_local_diffusers_folder_loads_offline(
-    tiny_engine: Engine, make_request: MakeRequest, tmp_path: Path
-) -> None:
+def test_a_local_diffusers_folder_loads_offline(make_request: MakeRequest, tmp_path: Path) -> None:
+    import torch
+    from diffusers import StableDiffusionXLPipeline
+
+    from dgx_pixels.engine._random_models import build_components
+
     folder = tmp_path / "my-sdxl"
-    tiny_engine.pipeline.save_pretrained(str(folder), safe_serialization=True)
+    parts = build_components("sdxl-tiny", device="cpu", dtype=torch.float32)
+    StableDiffusionXLPipeline(**parts).save_pretrained(str(folder), safe_serialization=True)
     engine = Engine.load(str(folder), device="cpu")
     assert engine.model_id == str(folder)
     # A folder is taken for SDXL-sized: draw at its smallest side to stay fast.
