@@ -175,3 +175,31 @@ def test_bad_options_get_one_line_and_write_nothing(
     assert len(lines) == 1, out
     assert message in lines[0]
     assert files_in(folder) == before
+
+
+def test_background_and_palette_finish_the_sprite(tmp_path: Path) -> None:
+    # The sprite on a flat opaque background, as generators deliver it.
+    sprite = truth()
+    flat = Image.new("RGBA", sprite.size, (90, 160, 210, 255))
+    flat.alpha_composite(sprite)
+    source = tmp_path / "on-blue.png"
+    flat.convert("RGB").resize((320, 320), Image.Resampling.NEAREST).save(source)
+    out_path = tmp_path / "sprite.png"
+    code, out = invoke(source, "-o", out_path, "--background", "transparent", "--palette", "pico-8")
+    assert code == 0, out
+    with Image.open(out_path) as im:
+        got = np.asarray(im.convert("RGBA"))
+    want_alpha = np.asarray(sprite)[..., 3] >= 128
+    assert ((got[..., 3] == 255) == want_alpha).mean() > 0.99
+    from dgx_pixels.pixel import builtin_palette
+
+    pico = {tuple(c) for c in builtin_palette("pico-8").colors.tolist()}
+    assert {tuple(c) for c in got[got[..., 3] == 255][:, :3].tolist()} <= pico
+
+
+def test_bad_palette_writes_nothing(big_png: Path) -> None:
+    before = files_in(big_png.parent)
+    code, out = invoke(big_png, "--palette", "no-such-palette")
+    assert code == 2
+    assert "unknown palette" in out
+    assert files_in(big_png.parent) == before
