@@ -1,4 +1,5 @@
-"""Option parsing shared by the commands (a size given as ``32`` or ``32x48``).
+"""What the image commands share: a size given as ``32`` or ``32x48``, the
+``--preview`` option, and planning and writing a sprite with its preview.
 
 Bad values raise :class:`~dgx_pixels.errors.InputError`, so the command line
 prints one clear line and exits with code 2 (click's own usage errors print a
@@ -11,10 +12,20 @@ usage block as well).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
-from dgx_pixels.errors import InputError
+import click
+from PIL import Image
 
-__all__ = ["parse_size"]
+from dgx_pixels.errors import InputError, OutputExistsError
+from dgx_pixels.image_files import write_png
+from dgx_pixels.pixel.preview import upscale
+
+__all__ = ["parse_size", "plan_outputs", "preview_option", "write_outputs"]
+
+F = TypeVar("F", bound=Callable[..., object])
 
 _SIZE = re.compile(r"\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*")
 
@@ -35,3 +46,50 @@ def parse_size(text: str, *, option: str = "--size") -> tuple[int, int]:
     if width < 1 or height < 1:
         raise InputError(f"{option} must be at least 1x1, got {width}x{height}", option=option)
     return width, height
+
+
+def preview_option(f: F) -> F:
+    """``--preview N``: also write a nearest-neighbour preview, N times larger."""
+    return click.option(
+        "--preview",
+        "preview_factor",
+        type=click.IntRange(1, 64),
+        help="Also write OUT's name + '-preview.png', upscaled by this factor.",
+    )(f)
+
+
+def plan_outputs(
+    image: Path, target: Path, preview_factor: int | None, *, force: bool
+) -> tuple[Path, Path | None]:
+    """The sprite path and the preview path (or None), checked before any work.
+
+    Raises when an output would replace the input or an existing file (without
+    ``force``); :func:`write_png` checks again atomically when writing.
+    """
+    preview = target.with_name(f"{target.stem}-preview.png") if preview_factor else None
+    for path in (target, preview):
+        if path is None:
+            continue
+        if image.exists() and path.resolve() == image.resolve():
+            raise InputError(f"{path}: the output would replace the input image", path=str(path))
+        if path.exists() and not force:
+            raise OutputExistsError(
+                f"{path} already exists; use --force to overwrite it", path=str(path)
+            )
+    return target, preview
+
+
+def write_outputs(
+    sprite: Image.Image,
+    target: Path,
+    preview: Path | None,
+    preview_factor: int | None,
+    *,
+    force: bool,
+    note: str,
+) -> None:
+    """Write the sprite and its preview atomically and say what was written."""
+    click.echo(f"wrote {write_png(sprite, target, force=force)} ({note})")
+    if preview is not None and preview_factor is not None:
+        big = upscale(sprite, factor=preview_factor)
+        click.echo(f"wrote {write_png(big, preview, force=force)} (preview x{preview_factor})")

@@ -6,16 +6,14 @@ from pathlib import Path
 
 import click
 
-from dgx_pixels.errors import InputError, OutputExistsError
-from dgx_pixels.image_files import read_image, write_png
+from dgx_pixels.image_files import read_image
 from dgx_pixels.pixel.dither import DITHER_MODES
 from dgx_pixels.pixel.metrics import colors_used
 from dgx_pixels.pixel.outline import OUTLINE_SIDES
 from dgx_pixels.pixel.pixelize import DOWNSCALE_METHODS, check_size
-from dgx_pixels.pixel.preview import upscale
 from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
 
-from ._params import parse_size
+from ._params import parse_size, plan_outputs, preview_option, write_outputs
 
 __all__ = ["pixelize"]
 
@@ -54,12 +52,7 @@ __all__ = ["pixelize"]
 @click.option(
     "--cleanup/--no-cleanup", default=True, show_default=True, help="Remove stray pixels."
 )
-@click.option(
-    "--preview",
-    "preview_factor",
-    type=click.IntRange(1, 64),
-    help="Also write OUT's name + '-preview.png', upscaled by this factor.",
-)
+@preview_option
 @click.option(
     "-o",
     "--out",
@@ -99,16 +92,7 @@ def pixelize(
         sampling=method,
     )
     target = out if out is not None else image.with_name(f"{image.stem}-pixel.png")
-    preview_path = target.with_name(f"{target.stem}-preview.png") if preview_factor else None
-    for path in (target, preview_path):
-        if path is None:
-            continue
-        if image.exists() and path.resolve() == image.resolve():
-            raise InputError(f"{path}: the output would replace the input image", path=str(path))
-        if path.exists() and not force:
-            raise OutputExistsError(
-                f"{path} already exists; use --force to overwrite it", path=str(path)
-            )
+    target, preview_path = plan_outputs(image, target, preview_factor, force=force)
 
     # 2. Read, check the size against the image, convert.
     picture = read_image(image)
@@ -116,8 +100,5 @@ def pixelize(
     result = to_pixel_art(picture, spec)
 
     # 3. Write (atomically; never over an existing file without --force).
-    written = write_png(result, target, force=force)
-    click.echo(f"wrote {written} ({size[0]}x{size[1]}, {colors_used(result)} colours)")
-    if preview_path is not None and preview_factor is not None:
-        big = upscale(result, factor=preview_factor)
-        click.echo(f"wrote {write_png(big, preview_path, force=force)} (preview x{preview_factor})")
+    note = f"{size[0]}x{size[1]}, {colors_used(result)} colours"
+    write_outputs(result, target, preview_path, preview_factor, force=force, note=note)

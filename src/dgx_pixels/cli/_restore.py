@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from dgx_pixels.errors import InputError, OutputExistsError
-from dgx_pixels.image_files import read_image, write_png
+from dgx_pixels.errors import InputError
+from dgx_pixels.image_files import read_image
 from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE
 from dgx_pixels.pixel.restore import restore as restore_image
 from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
 
-from ._params import parse_size
+from ._params import parse_size, plan_outputs, preview_option, write_outputs
 
 __all__ = ["restore"]
 
@@ -50,6 +50,7 @@ __all__ = ["restore"]
     show_default=True,
     help="Dithering when mapping onto --palette.",
 )
+@preview_option
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def restore(
     image: Path,
@@ -60,6 +61,7 @@ def restore(
     background: str,
     palette: str | None,
     dither: str,
+    preview_factor: int | None,
     force: bool,
 ) -> None:
     """Find the pixel grid of IMAGE and write the true-resolution sprite.
@@ -90,13 +92,7 @@ def restore(
             cleanup=False,
         )
     target = out if out is not None else image.with_name(f"{image.stem}-restored.png")
-    if target.resolve() == image.resolve():
-        raise InputError(f"{target}: the output would replace the input image", path=str(target))
-    if target.exists() and not force:
-        # write_png checks again atomically; this saves the work of restoring.
-        raise OutputExistsError(
-            f"{target} already exists; use --force to overwrite it", path=str(target)
-        )
+    target, preview_path = plan_outputs(image, target, preview_factor, force=force)
 
     # 2. Read, restore, write.
     picture = read_image(image)
@@ -104,8 +100,7 @@ def restore(
     sprite = result.image
     if finish is not None:
         sprite = to_pixel_art(sprite, dataclasses.replace(finish, size=sprite.size))
-    written = write_png(sprite, target, force=force)
-    width, height = sprite.size
     click.echo(f"grid: {result.grid.describe()}")
     click.echo(f"confidence: {result.confidence:.2f}")
-    click.echo(f"wrote {written} ({width}x{height})")
+    note = f"{sprite.width}x{sprite.height}"
+    write_outputs(sprite, target, preview_path, preview_factor, force=force, note=note)
