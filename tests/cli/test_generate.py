@@ -112,9 +112,9 @@ def bad_files(tmp_path: Path) -> dict[str, Path]:
 
 BAD_INPUTS = {
     "empty prompt": (["  "], "prompt must not be empty"),
-    "size 0": (["--size", "0"], "sprite width must be between 1 and 512, got 0"),
+    "size 0": (["--size", "0"], "--size must be at least 1x1, got 0x0"),
     "size 5000": (["--size", "5000"], "sprite width must be between 1 and 512, got 5000"),
-    "size not a size": (["--size", "big"], "size must be N or WxH"),
+    "size not a size": (["--size", "big"], "--size must look like 32 or 32x48"),
     "unreachable size": (["--size", "511"], "size 511x511 cannot be drawn by random:sdxl-tiny"),
     "unknown palette": (["--palette", "pico-9"], "unknown palette 'pico-9'"),
     "unknown scheduler": (["--scheduler", "warp"], "unknown scheduler 'warp'"),

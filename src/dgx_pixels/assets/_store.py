@@ -22,12 +22,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
 from dgx_pixels.assets._metadata import PNG_KEY, a1111_parameters, image_metadata
 from dgx_pixels.engine._types import GenerationResult
 from dgx_pixels.errors import OutputExistsError
 from dgx_pixels.image_files import write_atomic, write_png
+from dgx_pixels.pixel.preview import upscale
 from dgx_pixels.request import GenerationRequest
 
 __all__ = [
@@ -140,10 +139,7 @@ def _write_image(
         "parameters": a1111_parameters(result, index),
         PNG_KEY: json.dumps(meta, sort_keys=True),
     }
-    preview = image.sprite.resize(
-        (image.sprite.width * PREVIEW_SCALE, image.sprite.height * PREVIEW_SCALE),
-        Image.Resampling.NEAREST,
-    )
+    preview = upscale(image.sprite, factor=PREVIEW_SCALE)
     hashes = {}
     for role, picture, path in (
         ("sprite", image.sprite, files.sprite),

@@ -16,30 +16,13 @@ from typing import Any
 
 import click
 
+from dgx_pixels.cli._params import parse_size
 from dgx_pixels.request import GenerationRequest, LoraRef
 
-__all__ = ["generate", "load_engine", "parse_size"]
+__all__ = ["generate", "load_engine"]
 
 #: What ``--fast`` sets when the options are not given: a few-step sampler without CFG.
 FAST_DEFAULTS: dict[str, Any] = {"steps": 4, "guidance": 1.0, "scheduler": "lcm"}
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"32"`` -> ``(32, 32)``; ``"32x48"`` -> ``(32, 48)``.
-
-    >>> parse_size("32x48")
-    (32, 48)
-    """
-    parts = text.lower().split("x")
-    try:
-        values = [int(p) for p in parts]
-    except ValueError:
-        raise click.BadParameter(f"size must be N or WxH, got {text!r}") from None
-    if len(values) == 1:
-        return values[0], values[0]
-    if len(values) == 2:
-        return values[0], values[1]
-    raise click.BadParameter(f"size must be N or WxH, got {text!r}")
 
 
 @functools.lru_cache(maxsize=1)
