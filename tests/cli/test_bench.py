@@ -37,3 +37,4 @@ def test_bench_runs_every_case_against_the_baseline(
         assert case["ours"]["peak_memory_bytes"] is None  # no GPU memory on a CPU
     assert "speed-up" in result.output
     assert result.output.count("x\n") >= 4
+    assert "process peak RSS" in result.output

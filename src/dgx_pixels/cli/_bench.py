@@ -88,6 +88,7 @@ def bench(
         warmup=warmup,
         on_case=show,
     )
+    click.echo(f"process peak RSS: {_gib(report.process_peak_rss_bytes)} GiB (both pipelines)")
     # 3. The JSON report.
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
     path = Path(json_path or Path("outputs") / "bench" / f"bench-{stamp}.json")
