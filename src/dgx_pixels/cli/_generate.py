@@ -1,9 +1,10 @@
 """``dgx-pixels generate``: prompt -> sprites on disk.
 
 The steps: build the request (from options, or from an earlier output with
-``--from``), check it and the output files without loading anything, load
-the model, generate with a progress bar, write the files. A bad option ends
-before the model loads and writes nothing.
+``--from``), check it and the output files without loading anything, then
+either hand it to a running worker that serves the same model (its model is
+already warm) or load the model here, generate with a progress bar and write
+the files. A bad option ends before anything loads and writes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import click
 from dgx_pixels.cli._params import parse_size
 from dgx_pixels.request import GenerationRequest, LoraRef
 
-__all__ = ["generate", "load_engine"]
+__all__ = ["absolute_paths", "generate", "load_engine"]
+
+#: How long generate waits for a running worker to answer before it runs in-process.
+WORKER_PROBE_S = 0.3
 
 #: What ``--fast`` sets when the options are not given: a few-step sampler without CFG.
 FAST_DEFAULTS: dict[str, Any] = {"steps": 4, "guidance": 1.0, "scheduler": "lcm"}
@@ -79,6 +83,13 @@ class _ProgressBar:
 @click.option("--device", help="auto, cuda[:N], mps or cpu [auto].")
 @click.option("--dtype", help="auto, fp32, fp16 or bf16 [auto].")
 @click.option("--memory", help="auto, none, vae, offload or sequential [auto].")
+@click.option(
+    "--worker",
+    "worker_address",
+    metavar="ADDR",
+    help="Worker to use when it answers [$DGX_PIXELS_WORKER or tcp://127.0.0.1:5557].",
+)
+@click.option("--local", is_flag=True, help="Run in this process even when a worker answers.")
 def generate(
     prompt: str | None,
     size_text: str | None,
@@ -88,13 +99,16 @@ def generate(
     device: str | None,
     dtype: str | None,
     memory: str | None,
+    worker_address: str | None,
+    local: bool,
     **options: Any,
 ) -> None:
     """Generate pixel-art sprites from PROMPT.
 
     Writes, per sprite, NAME.png (true resolution), NAME@8x.png (preview),
     NAME.raw.png (the model's drawing) and NAME.json (metadata), and prints
-    the sprite paths.
+    the sprite paths. A running worker serving the same model does the work
+    when one answers (see 'dgx-pixels worker'); else the model loads here.
     """
     from dgx_pixels.assets import check_free, planned_files, save_result
     from dgx_pixels.engine import check_request
@@ -111,7 +125,13 @@ def generate(
     check_request(request)
     if not force:
         check_free(planned_files(request, out_dir))
-    # 3. Load and generate.
+    # 3. A warm worker with this model, when one answers and no local setting is asked for.
+    if not (local or device or dtype or memory):
+        worker = _worker_serving(request.model, worker_address)
+        if worker is not None:
+            _generate_on_worker(worker, absolute_paths(request.replace(out=str(out_dir))), force)
+            return
+    # 4. Load and generate here.
     click.echo(f"loading {request.model} ...", err=True)
     engine = load_engine(request.model, device, dtype, memory)
     bar = _ProgressBar()
@@ -119,7 +139,7 @@ def generate(
         [result] = engine.generate([request], on_step=bar)
     finally:
         bar.close()
-    # 4. Write.
+    # 5. Write.
     for files in save_result(result, out_dir, force=force):
         click.echo(str(files.sprite))
     click.echo(
@@ -127,6 +147,64 @@ def generate(
         f"{result.timings.total_s:.1f} s on {result.device} ({result.dtype})",
         err=True,
     )
+
+
+def _worker_serving(model: str, address: str | None) -> str | None:
+    """The address of a worker that answers and serves ``model``, else None."""
+    try:
+        from dgx_pixels.jobs.client import find_worker, resolve_address
+    except ImportError:  # the jobs extra is not installed: in-process only
+        return None
+    pong = find_worker(address, timeout=WORKER_PROBE_S)
+    if pong is None:
+        return None
+    found = resolve_address(address)
+    if pong.model != model:
+        click.echo(f"the worker at {found} serves {pong.model}; running {model} here", err=True)
+        return None
+    return found
+
+
+def _generate_on_worker(address: str, request: GenerationRequest, force: bool) -> None:
+    from dgx_pixels.jobs.client import Client
+    from dgx_pixels.jobs.protocol import Progress
+
+    click.echo(f"using the worker at {address} ({request.model} is warm there)", err=True)
+    bar = _ProgressBar()
+    try:
+        with Client(address) as client:
+            job = client.run(
+                request,
+                force=force,
+                on_event=lambda event: bar(event) if isinstance(event, Progress) else None,
+            )
+    finally:
+        bar.close()
+    for files in job.outputs:
+        click.echo(files["sprite"])
+    click.echo(f"{len(job.outputs)} sprite(s) by job {job.id} on the worker", err=True)
+
+
+def absolute_paths(request: GenerationRequest) -> GenerationRequest:
+    """Files named relative to this shell's folder, made absolute for a worker.
+
+    The worker runs in its own folder: ``--init sketch.png`` must reach it as
+    ``/home/me/game/sketch.png``. Names that are not local files (a palette
+    name, a hub LoRA id) are left alone.
+    """
+    changes: dict[str, Any] = {}
+    for name in ("init", "mask", "out"):
+        value = getattr(request, name)
+        if value is not None and not Path(value).is_absolute():
+            changes[name] = str(Path(value).resolve())
+    if request.palette is not None and Path(request.palette).is_file():
+        changes["palette"] = str(Path(request.palette).resolve())
+    if any(Path(lo.id).exists() for lo in request.loras):
+        changes["loras"] = tuple(
+            LoraRef(str(Path(lo.id).resolve()), lo.weight) if Path(lo.id).exists() else lo
+            for lo in request.loras
+        )
+    return request.replace(**changes) if changes else request
 
 
 def _build_request(

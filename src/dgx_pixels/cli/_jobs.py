@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.request import DEFAULT_MODEL, GenerationRequest, LoraRef
+from dgx_pixels.request import DEFAULT_MODEL, LoraRef
 
 __all__ = ["cancel", "jobs", "submit", "watch", "worker"]
 
@@ -178,7 +178,7 @@ def submit(
     worker's data dir (outputs/DATE/job-ID/) unless --out names a folder on
     the worker's machine.
     """
-    from dgx_pixels.cli._generate import _build_request
+    from dgx_pixels.cli._generate import _build_request, absolute_paths
     from dgx_pixels.cli._params import parse_size
     from dgx_pixels.jobs.protocol import MAX_PRIORITY
 
@@ -196,7 +196,7 @@ def submit(
             given["loras"] = tuple(LoraRef.parse(text) for text in loras)
         if "model" not in given and from_path is None:
             given["model"] = client.ping().model
-        request = _with_absolute_paths(_build_request(prompt, from_path, given))
+        request = absolute_paths(_build_request(prompt, from_path, given))
         # 2. Queue it, then (optionally) follow it.
         job = client.submit(request, priority=priority, force=force)
         if as_json:
@@ -205,28 +205,6 @@ def submit(
             click.echo(f"job {job.id} queued (priority {job.priority}, seed {request.seed})")
         if follow:
             _follow(client, job.id, as_json=as_json)
-
-
-def _with_absolute_paths(request: GenerationRequest) -> GenerationRequest:
-    """Files named relative to this shell's folder, made absolute for the worker.
-
-    The worker runs in its own folder: ``--init sketch.png`` must reach it as
-    ``/home/me/game/sketch.png``. Names that are not local files (a palette
-    name, a hub LoRA id) are left alone.
-    """
-    changes: dict[str, Any] = {}
-    for name in ("init", "mask", "out"):
-        value = getattr(request, name)
-        if value is not None and not Path(value).is_absolute():
-            changes[name] = str(Path(value).resolve())
-    if request.palette is not None and Path(request.palette).is_file():
-        changes["palette"] = str(Path(request.palette).resolve())
-    if any(Path(lo.id).exists() for lo in request.loras):
-        changes["loras"] = tuple(
-            LoraRef(str(Path(lo.id).resolve()), lo.weight) if Path(lo.id).exists() else lo
-            for lo in request.loras
-        )
-    return request.replace(**changes) if changes else request
 
 
 def _adopt_generate_params() -> None:
