@@ -152,8 +152,29 @@ def test_missing_model_says_how_to_get_it(tmp_path: Path) -> None:
     assert result.exit_code == 5
     lines = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert lines == [
-        "Error: model sdxl-base is not downloaded and HF_HUB_OFFLINE is set; "
-        "get it with: dgx-pixels models pull sdxl-base"
+        "Error: model sdxl-base (stabilityai/stable-diffusion-xl-base-1.0) is not downloaded "
+        "and HF_HUB_OFFLINE is set; get it with: dgx-pixels models pull sdxl-base"
+    ]
+    assert not out.exists()
+
+
+def test_unreachable_hub_fails_fast_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Online mode, but the hub is a closed loopback port: what a machine without
+    # network access sees. The model is not cached, so nothing can load.
+    import huggingface_hub.constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")
+    out = tmp_path / "out"
+    result = invoke("a knight", "--model", "sdxl-base", "--local", "--out", str(out))
+    assert result.exit_code == 5
+    lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert lines == [
+        "Error: model sdxl-base (stabilityai/stable-diffusion-xl-base-1.0) is not downloaded "
+        "and the Hugging Face hub cannot be reached; get it with: dgx-pixels models pull sdxl-base"
     ]
     assert not out.exists()
 

@@ -24,7 +24,7 @@ from PIL import Image
 from dgx_pixels import __version__
 from dgx_pixels.engine._checks import PreparedRequest, effective_loras, pixel_spec, prepare_request
 from dgx_pixels.engine._device import Placement, choose_memory, place
-from dgx_pixels.engine._loading import load_pipeline, quiet_libraries
+from dgx_pixels.engine._loading import check_available, load_pipeline, quiet_libraries
 from dgx_pixels.engine._loras import LoraFile, is_local_lora, locate_lora
 from dgx_pixels.engine._preview import latent_preview
 from dgx_pixels.engine._schedulers import canonical_scheduler, make_scheduler
@@ -98,6 +98,7 @@ class Engine:
         """
         # 1. What and where.
         spec = resolve_model(model_id)
+        check_available(spec)
         placement = place(device, dtype)
         weights = _WEIGHTS_GIB_16.get(spec.id, _SDXL_WEIGHTS_GIB_16)
         if placement.dtype_name == "fp32":

@@ -79,6 +79,39 @@ def apply_memory_plan(pipe: Any, placement: Placement, plan: MemoryPlan) -> None
         pipe.vae.enable_tiling()
 
 
+def check_available(spec: ModelSpec) -> None:
+    """Fail fast, before torch loads, when a hub model is neither cached nor downloadable.
+
+    A cached model, or one the hub answers for, passes: the download itself
+    happens in :func:`load_pipeline`, with its progress bar.
+    """
+    if spec.kind != "hub" or _cached_revision(spec.source) is not None:
+        return
+    where = spec.id if spec.id == spec.source else f"{spec.id} ({spec.source})"
+    if _hub.is_offline():
+        raise ModelNotFoundError(
+            f"model {where} is not downloaded and HF_HUB_OFFLINE is set; "
+            f"get it with: {pull_hint(spec.id)}",
+            model=spec.id,
+        )
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        HfApi().model_info(spec.source, timeout=10)
+    except RepositoryNotFoundError:
+        raise ModelNotFoundError(
+            f"model {where} is not on the Hugging Face hub (or needs a login: hf auth login)",
+            model=spec.id,
+        ) from None
+    except Exception:  # any failure to reach the hub: DNS, proxy, TLS, timeout
+        raise ModelNotFoundError(
+            f"model {where} is not downloaded and the Hugging Face hub cannot be reached; "
+            f"get it with: {pull_hint(spec.id)}",
+            model=spec.id,
+        ) from None
+
+
 def download_model(spec: ModelSpec) -> str:
     """Download the files a hub model needs into the HF cache; return the local folder."""
     if _hub.is_offline():
