@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,6 +36,7 @@ from dgx_pixels.image_files import write_png
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.worker import Worker, WorkerConfig
+from dgx_pixels.metrics import machine
 from dgx_pixels.paths import DataDir
 from dgx_pixels.request import GenerationRequest
 
@@ -213,18 +212,6 @@ def measure(address: str, data: DataDir, n: int, steps: int, batch_size: int) ->
         "events_per_s_while_draining": round(len(drain_events) / drained_s, 1),
         "done": final,
     }
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.engine",
     "dgx_pixels.assets",
     "dgx_pixels.jobs",
+    "dgx_pixels.metrics",
 ]
 
 

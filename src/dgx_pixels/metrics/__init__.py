@@ -7,3 +7,7 @@ dgx-pixels and its peers and scores the results
 """
 
 from __future__ import annotations
+
+from dgx_pixels.metrics._machine import machine
+
+__all__ = ["machine"]

@@ -28,7 +28,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from dgx_pixels.metrics._machine import machine
 from dgx_pixels.metrics.degrade import LEVELS, Level, degrade, draw_params
 from dgx_pixels.pixel.color import ciede2000, srgb_to_lab
 
@@ -248,19 +248,6 @@ def markdown_table(summaries: Iterable[Summary]) -> str:
             f"| {_pct(s.colour_all)} | {_pct(s.alpha)} | {s.failures} | {s.median_ms:.1f} ms |"
         )
     return "\n".join(lines)
-
-
-def machine() -> str:
-    """A line describing this computer, for the report."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
