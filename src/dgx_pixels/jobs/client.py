@@ -248,7 +248,36 @@ class EventStream:
         self.close()
 
 
-class Client:
+class _ClientBase:
+    """What :class:`Client` and :class:`AsyncClient` share: the address, keys and socket."""
+
+    def __init__(
+        self,
+        address: str | None,
+        *,
+        timeout: float,
+        keys: ClientKeys | None,
+        data_dir: str | Path | None,
+        context: Any,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        self.address = resolve_address(address)
+        self.timeout = timeout
+        self._keys = _client_keys(self.address, keys, data_dir)
+        self._ctx = context
+        self._rids = itertools.count(1)
+        self._sock: Any = None
+        self._events: str | None = None
+
+    def close(self) -> None:
+        """Close the request socket."""
+        if self._sock is not None:
+            self._sock.close(linger=0)
+            self._sock = None
+
+
+class Client(_ClientBase):
     """A blocking client of one worker. Not thread-safe: one per thread."""
 
     def __init__(
@@ -259,27 +288,15 @@ class Client:
         keys: ClientKeys | None = None,
         data_dir: str | Path | None = None,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
-        self.address = resolve_address(address)
-        self.timeout = timeout
-        self._keys = _client_keys(self.address, keys, data_dir)
-        self._ctx: zmq.Context[Any] = zmq.Context.instance()
-        self._rids = itertools.count(1)
-        self._sock: Any = None
-        self._events: str | None = None
+        super().__init__(
+            address, timeout=timeout, keys=keys, data_dir=data_dir, context=zmq.Context.instance()
+        )
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def close(self) -> None:
-        """Close the request socket."""
-        if self._sock is not None:
-            self._sock.close(linger=0)
-            self._sock = None
 
     # ---------------------------------------------------------------- requests
 
@@ -458,7 +475,7 @@ class AsyncEventStream:
         self.close()
 
 
-class AsyncClient:
+class AsyncClient(_ClientBase):
     """The asyncio twin of :class:`Client`, for the TUI and the MCP server.
 
     One request at a time per client (requests are awaited in turn under a lock).
@@ -472,15 +489,13 @@ class AsyncClient:
         keys: ClientKeys | None = None,
         data_dir: str | Path | None = None,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
-        self.address = resolve_address(address)
-        self.timeout = timeout
-        self._keys = _client_keys(self.address, keys, data_dir)
-        self._ctx = zmq.asyncio.Context.instance()
-        self._rids = itertools.count(1)
-        self._sock: Any = None
-        self._events: str | None = None
+        super().__init__(
+            address,
+            timeout=timeout,
+            keys=keys,
+            data_dir=data_dir,
+            context=zmq.asyncio.Context.instance(),
+        )
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> AsyncClient:
@@ -488,12 +503,6 @@ class AsyncClient:
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
-
-    def close(self) -> None:
-        """Close the request socket."""
-        if self._sock is not None:
-            self._sock.close(linger=0)
-            self._sock = None
 
     async def ping(self) -> p.Pong:
         """The worker's state, model, event address and queue counts."""
