@@ -102,6 +102,24 @@ def test_cells_drifting_across_the_image() -> None:
     assert np.max(np.abs(np.subtract(grid.xs, xs))) <= 1
 
 
+@pytest.mark.parametrize("size", [12.0, 20.0, 28.25])
+def test_drifting_cells_under_a_wide_flat_background(size: float) -> None:
+    # Cells drift in an S (0.25 cell) and the sprite fills only the first 10
+    # of 32 columns: the flat band's 22 cells have no edges. Continuing the
+    # spacing of the sprite's edges loses a column; the drift model does not.
+    i = np.arange(33, dtype=np.float64)
+    pos = (i - 1 + 0.8) * size + 0.25 * size * np.sin(2 * np.pi * i / 32)
+    pos[0], pos[-1] = 0.0, (30 + 0.8 + 0.9) * size
+    xs = np.rint(pos).astype(int).tolist()
+    ys = even_bounds(8, size)
+    sprite = np.asarray(random_sprite(32, 8, seed=5)).copy()
+    sprite[:, 10:] = (40, 40, 40, 255)
+    grid = detect_grid(draw(Image.fromarray(sprite, "RGBA"), xs, ys))
+    assert grid.size == (32, 8)
+    # In the band the boundaries are the model's guess: within 0.4 cell.
+    assert np.max(np.abs(np.subtract(grid.xs, xs))) <= 0.4 * size
+
+
 def test_non_square_cells() -> None:
     big = random_sprite(20, 10, seed=3).resize((20 * 9, 10 * 14), Image.Resampling.NEAREST)
     grid = detect_grid(big)

@@ -19,9 +19,13 @@ stays at the noise floor. Three steps:
    at the boundaries minus a penalty ``LAMBDA * ((b_{j+1} - b_j) / p - 1)^2``,
    each spacing within ``[0.75 p, 1.25 p]``. Boundaries follow the real edges
    when they drift (cells of 31 and 32 px mixed). The fit is then redone with
-   the spacing measured between the outermost real edges, and where the image
-   is flat (a background has no edges to follow) the grid goes on at that
-   spacing. Border cells under half a cell wide are left out.
+   the spacing measured between the outermost real edges. Where the image is
+   flat (a background has no edges to follow) the grid is continued by a
+   model of the whole axis fitted to the real edges: a steady grid plus a
+   small smooth drift that vanishes at the picture's ends, with the count of
+   cells in each flat band that fits best (:func:`_drift_fill`); continuing
+   the local spacing instead miscounts a drifting grid by a cell over a wide
+   band. Border cells under half a cell wide are left out.
 3. **Confidence.** The *coherence* of the edge energy with the boundaries:
    every unit of edge energy above the noise floor votes ``cos(2 pi t)``,
    where ``t`` is its position within its cell (0 at a boundary, 0.5 at the
@@ -84,8 +88,20 @@ BLOCK = 16
 BLOCKINESS = 0.1
 #: A deblocked fit this confident replaces a raw fit that found JPEG's lattice.
 LATTICE_SWITCH = 0.5
+#: Share of a fit's boundaries on JPEG's 8 px phase that makes it the lattice.
+LATTICE_PHASE = 0.8
+#: A fit on JPEG's lattice this confident is a real grid of 8 (16) px cells.
+LATTICE_SURE = 0.95
 #: An edge cell narrower than this share of a cell is left out.
 EDGE_CELL = 0.5
+#: Drift model for the flat bands (:func:`_drift_fill`): it needs this many real
+#: edges; their positions' noise (px); the prior scale of its two drift terms
+#: (cells: 1.2 is a bow of 0.3 cell, 6 an S of 0.3 cell); how softly a partial
+#: end cell under half a cell or over a whole one is penalised (share of a cell).
+DRIFT_POINTS = 4
+DRIFT_SIGMA = 1.0
+DRIFT_PRIOR = (1.2, 6.0)
+DRIFT_EDGE = 0.1
 
 
 @dataclass(frozen=True)
@@ -165,7 +181,11 @@ def fit_axis(profile: Float, length: int) -> AxisFit:
     if not np.any(excess > 0):
         return nothing
     raw = _fit(excess, length)
-    if raw is not None and raw.confidence >= SURE:
+    # A sure fit is kept as it is, unless it may be JPEG's block lattice itself
+    # (8 or 16 px cells on the lattice's phase, coherent too): a lattice that
+    # holds nearly all the edge energy is a real grid of 8 px cells, one that
+    # leaves some of it elsewhere may be JPEG's, drawn over larger cells.
+    if raw is not None and raw.confidence >= SURE and not _lattice_like(raw):
         return raw
     deblocked = _deblock(excess)
     clean = None if deblocked is None else _fit(deblocked, length)
@@ -176,12 +196,25 @@ def fit_axis(profile: Float, length: int) -> AxisFit:
     # JPEG's own lattice is a coherent grid too. When the raw fit is that
     # lattice (8 or 16 px exactly) and the deblocked profile holds a decent
     # grid of another size, the lattice was the artefact.
-    lattice = _block_sized(raw.period) and not _block_sized(clean.period)
+    lattice = _on_lattice(raw) and not _block_sized(clean.period)
     if lattice and clean.confidence >= LATTICE_SWITCH:
         return clean
     # Otherwise the more coherent fit: cells that sit on the lattice lose real
     # edges to deblocking, and the raw fit wins.
     return clean if clean.confidence > raw.confidence else raw
+
+
+def _lattice_like(fit: AxisFit) -> bool:
+    """May a sure fit be JPEG's lattice (on it, yet not explaining nearly all the edges)?"""
+    return fit.confidence < LATTICE_SURE and _on_lattice(fit)
+
+
+def _on_lattice(fit: AxisFit) -> bool:
+    """Is ``fit`` JPEG's block lattice: block-sized cells, boundaries on its 8 px phase?"""
+    inner = np.asarray(fit.bounds[1:-1])
+    return bool(
+        _block_sized(fit.period) and inner.size and np.mean(inner % 8 == 0) >= LATTICE_PHASE
+    )
 
 
 def _block_sized(period: float) -> bool:
@@ -347,11 +380,79 @@ def _refine(signal: Float, bounds: list[int], period: float) -> tuple[float, lis
         return measured, b.tolist()
     lo, hi = int(b[backed[0]]), int(b[backed[-1]])
     inner = b[(b >= lo) & (b <= hi)]
-    left = lo - measured * np.arange(int(lo / measured), 0, -1)
-    right = hi + measured * np.arange(1, int((length - hi) / measured) + 1)
+    filled = _drift_fill(b, backed, measured, length) if backed.size >= DRIFT_POINTS else None
+    if filled is not None:
+        left, right = filled
+    else:
+        left = lo - measured * np.arange(int(lo / measured), 0, -1)
+        right = hi + measured * np.arange(1, int((length - hi) / measured) + 1)
     out = np.concatenate([np.rint(left), inner, np.rint(right)]).astype(np.intp)
     out = out[(out >= 1) & (out <= length - 1)]
     return float(measured), np.unique(out).tolist()
+
+
+def _drift_fill(
+    b: NDArray[np.intp], backed: NDArray[np.intp], measured: float, length: int
+) -> tuple[Float, Float] | None:
+    """Boundaries in the flat bands before and after the real edges, from a drift model.
+
+    Where a background leaves no edges, how many cells fit into the band is not
+    in the picture: continuing the spacing measured between the real edges is
+    right for a steady grid, but a drifting grid is locally wider or narrower
+    than on average, and over a band of ten or twenty cells that adds up to a
+    cell. The grid is instead modelled across the whole axis, the flat bands
+    included: cell ``i`` of ``n`` starts at ``t + s i + u(i / n)``, a steady
+    grid plus a smooth drift ``u(x) = x (1 - x) (c1 + c2 (x - 1/2))`` cells
+    that vanishes at both ends of the picture (the grid spans the canvas; it
+    wobbles in between). For every count of cells in each band (the steady
+    continuation's count and one either side), ``t``, ``s``, ``c1`` and ``c2``
+    are fitted to the real edges by least squares, the drift held small by a
+    prior (ridge) of about 0.3 cell; the partial cells left at the
+    picture's ends must be between nothing and a little over a whole cell,
+    and ones under half a cell or over a whole one are penalised. The counts with the lowest
+    cost win, and the band boundaries are the fitted model's. None when no
+    count fits.
+    """
+    lo, hi = int(b[backed[0]]), int(b[backed[-1]])
+    r = (backed - backed[0]).astype(np.float64)
+    pos = b[backed].astype(np.float64) / DRIFT_SIGMA
+    inner = int(r[-1])
+    prior = np.zeros((2, 4))
+    prior[0, 2], prior[1, 3] = 1.0 / DRIFT_PRIOR[0], 1.0 / DRIFT_PRIOR[1]
+    target = np.concatenate([pos, [0.0, 0.0]])
+    best: tuple[float, int, int, Float] | None = None
+    left0, right0 = int(lo / measured), int((length - hi) / measured)
+    for n_left in range(max(0, left0 - 1), left0 + 2):
+        for n_right in range(max(0, right0 - 1), right0 + 2):
+            cells = n_left + inner + n_right + 2
+            index = n_left + 1 + r
+            design = np.vstack([_drift_design(index, cells, measured) / DRIFT_SIGMA, prior])
+            coef = np.linalg.lstsq(design, target, rcond=None)[0]
+            t, s = float(coef[0]), float(coef[1])
+            if not SPACING[0] * measured <= s <= SPACING[1] * measured:
+                continue
+            ends = (1.0 + t / s, 1.0 - (t + s * cells - length) / s)
+            if min(ends) <= 0.0 or max(ends) > 1.0 + 1.5 * DRIFT_EDGE:
+                continue
+            cost = float(np.sum((design @ coef - target) ** 2))
+            cost += sum(((EDGE_CELL - e) / DRIFT_EDGE) ** 2 for e in ends if e < EDGE_CELL)
+            cost += sum(((e - 1.0) / DRIFT_EDGE) ** 2 for e in ends if e > 1.0)
+            if best is None or cost < best[0]:
+                best = (cost, n_left, n_right, coef)
+    if best is None:
+        return None
+    _, n_left, n_right, coef = best
+    cells = n_left + inner + n_right + 2
+    model = _drift_design(np.arange(1, cells, dtype=np.float64), cells, measured) @ coef
+    left, right = model[:n_left], model[n_left + inner + 1 :]
+    return left[left < lo], right[right > hi]
+
+
+def _drift_design(index: Float, cells: int, measured: float) -> Float:
+    """Columns of the drift model at boundary ``index``: 1, index, and the drift's two shapes."""
+    x = index / cells
+    shape = measured * x * (1.0 - x)
+    return np.stack([np.ones_like(x), index, shape, shape * (x - 0.5)], axis=1)
 
 
 def _boundaries(signal: Float, period: float) -> list[int]:
