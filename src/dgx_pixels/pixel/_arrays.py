@@ -27,6 +27,7 @@ __all__ = [
     "Bool",
     "Float",
     "check_image",
+    "check_size",
     "label_components",
     "neighbour_count",
     "opaque_mask",
@@ -183,3 +184,29 @@ def label_components(mask: Bool) -> tuple[NDArray[np.int64], int]:
     roots, dense = np.unique(labels, return_inverse=True)
     out.reshape(-1)[np.flatnonzero(mask)] = np.repeat(dense.reshape(-1) + 1, end_c - start_c)
     return out, int(roots.size)
+
+
+def check_size(size: object, image_size: tuple[int, int]) -> tuple[int, int]:
+    """Check a target ``(width, height)`` against the input size; return it.
+
+    >>> check_size((16, 8), (64, 64))
+    (16, 8)
+    >>> check_size((0, 8), (64, 64))
+    Traceback (most recent call last):
+    ...
+    dgx_pixels.errors.InputError: size must be at least 1x1, got 0x8
+    """
+    ok = (
+        isinstance(size, tuple)
+        and len(size) == 2
+        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in size)
+    )
+    if not ok:
+        raise InputError(f"size must be a (width, height) pair of integers, got {size!r}")
+    w, h = int(size[0]), int(size[1])  # type: ignore[index]
+    if w < 1 or h < 1:
+        raise InputError(f"size must be at least 1x1, got {w}x{h}", option="size")
+    iw, ih = image_size
+    if w > iw or h > ih:
+        raise InputError(f"size {w}x{h} is larger than the {iw}x{ih} input", option="size")
+    return w, h

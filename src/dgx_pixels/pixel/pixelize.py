@@ -54,7 +54,16 @@ import numpy as np
 from PIL import Image
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.pixel._arrays import N4, U8, Bool, check_image, rgba_array, shift, to_image
+from dgx_pixels.pixel._arrays import (
+    N4,
+    U8,
+    Bool,
+    check_image,
+    check_size,
+    rgba_array,
+    shift,
+    to_image,
+)
 from dgx_pixels.pixel.color import oklab_to_srgb, srgb_to_oklab, to_float_rgb
 from dgx_pixels.pixel.dither import DITHER_MODES
 from dgx_pixels.pixel.palette import Palette, parse_auto, resolve_palette
@@ -70,32 +79,6 @@ _MAX_SAMPLES = 32
 # How far (in half-cells from the centre) a cell's dark pixels must lie towards a
 # mostly dark neighbour to count as that neighbour's spill-over.
 _SPILL_OFFSET = 0.3
-
-
-def check_size(size: object, image_size: tuple[int, int]) -> tuple[int, int]:
-    """Check a target ``(width, height)`` against the input size; return it.
-
-    >>> check_size((16, 8), (64, 64))
-    (16, 8)
-    >>> check_size((0, 8), (64, 64))
-    Traceback (most recent call last):
-    ...
-    dgx_pixels.errors.InputError: size must be at least 1x1, got 0x8
-    """
-    ok = (
-        isinstance(size, tuple)
-        and len(size) == 2
-        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in size)
-    )
-    if not ok:
-        raise InputError(f"size must be a (width, height) pair of integers, got {size!r}")
-    w, h = int(size[0]), int(size[1])  # type: ignore[index]
-    if w < 1 or h < 1:
-        raise InputError(f"size must be at least 1x1, got {w}x{h}", option="size")
-    iw, ih = image_size
-    if w > iw or h > ih:
-        raise InputError(f"size {w}x{h} is larger than the {iw}x{ih} input", option="size")
-    return w, h
 
 
 def _cell_samples(image: Image.Image, size: tuple[int, int]) -> tuple[U8, tuple[int, int]]:

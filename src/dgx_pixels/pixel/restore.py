@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from dgx_pixels.errors import InputError, NoGridError
+from dgx_pixels.pixel._arrays import check_size
 from dgx_pixels.pixel._cells import sample_cells
 from dgx_pixels.pixel.grid import Grid, detect_grid
 
@@ -111,7 +112,7 @@ def restore(
     if scale is not None:
         size = _size_from_scale(scale, (width, height))
     if size is not None:
-        _check_size(size, (width, height))
+        size = check_size(size, (width, height))
 
     # 2. The grid: given, or detected (and refused when unsure).
     rgba = np.asarray(image.convert("RGBA"))
@@ -142,21 +143,3 @@ def _size_from_scale(scale: float, image_size: tuple[int, int]) -> tuple[int, in
             f"scale {scale:g} is larger than the {width}x{height} image", option="scale"
         )
     return cols, rows
-
-
-def _check_size(size: tuple[int, int], image_size: tuple[int, int]) -> None:
-    width, height = image_size
-    ok = (
-        isinstance(size, tuple)
-        and len(size) == 2
-        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in size)
-    )
-    if not ok:
-        raise InputError(f"size must be a (width, height) pair of integers, got {size!r}")
-    cols, rows = size
-    if cols < 1 or rows < 1:
-        raise InputError(f"size must be at least 1x1, got {cols}x{rows}", option="size")
-    if cols > width or rows > height:
-        raise InputError(
-            f"size {cols}x{rows} is larger than the {width}x{height} input", option="size"
-        )
