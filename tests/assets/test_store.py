@@ -19,6 +19,7 @@ from dgx_pixels.assets import (
 )
 from dgx_pixels.engine import GeneratedImage, GenerationResult, LoraInfo, Timings
 from dgx_pixels.errors import InputError, OutputExistsError
+from dgx_pixels.pixel.spec import PixelSpec
 from dgx_pixels.request import GenerationRequest, LoraRef
 
 
@@ -52,6 +53,7 @@ def make_result(count: int = 2) -> GenerationResult:
         model={"id": "random:sdxl-tiny", "kind": "random", "source": "sdxl-tiny"},
         loras=[LoraInfo("/loras/style.safetensors", 0.7, "style.safetensors", "ab" * 32)],
         versions={"dgx_pixels": "0.1.0", "torch": "2.13.0"},
+        pixel_spec=PixelSpec(size=(8, 4), palette="pico-8", seed=11).to_dict(),
     )
 
 
@@ -98,8 +100,6 @@ def test_png_chunks_and_sidecar(tmp_path: Path) -> None:
     assert sidecar["loras"][0]["sha256"] == "ab" * 32
     assert sidecar["timings"]["total_s"] == 1.5
     # The pixel processing is recorded, so the raw drawing can be processed again.
-    from dgx_pixels.pixel.spec import PixelSpec
-
     assert PixelSpec.from_dict(sidecar["pixel_spec"]) == PixelSpec(
         size=(8, 4), palette="pico-8", seed=11
     )

@@ -207,3 +207,19 @@ def test_fast_mode_uses_few_steps_without_cfg(tmp_path: Path) -> None:
         "lcm",
         True,
     )
+
+
+def test_from_keeps_the_palette_its_batch_shared(tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    args = ["a slime", *TINY, "--size", "16", "--seed", "4", "--count", "2", "--palette", "auto:5"]
+    assert invoke(*args, "--out", str(first)).exit_code == 0
+    meta = json.loads((first / "a-slime-5.json").read_text())
+    assert meta["request"]["palette"] == "auto:5"
+    locked = meta["pixel_spec"]["palette"]
+    again = tmp_path / "again"
+    result = invoke("--from", str(first / "a-slime-5.json"), "--device", "cpu", "--out", str(again))
+    assert result.exit_code == 0, result.output
+    assert json.loads((again / "a-slime-5.json").read_text())["pixel_spec"]["palette"] == locked
+    shared = {tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in locked.split(",")}
+    rgba = np.asarray(Image.open(again / "a-slime-5.png").convert("RGBA"))
+    assert {tuple(int(v) for v in c) for c in rgba[rgba[..., 3] > 0][:, :3]} <= shared

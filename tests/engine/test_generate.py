@@ -259,3 +259,19 @@ def test_a_local_diffusers_folder_loads_offline(make_request: MakeRequest, tmp_p
     assert result.model["kind"] == "folder"
     assert result.drawing_size == (256, 256)
     assert result.images[0].sprite.size == (16, 16)
+
+
+def test_an_auto_palette_is_shared_by_all_images_of_a_request(
+    tiny_engine: Engine, make_request: MakeRequest
+) -> None:
+    result = run(tiny_engine, make_request(count=3, seed=30, palette="auto:6", background="keep"))
+    locked = result.pixel_spec["palette"]
+    assert locked.startswith("#")  # the exact colours, not "auto:6"
+    shared = {tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in locked.split(",")}
+    assert len(shared) <= 6
+    used: set[tuple[int, ...]] = set()
+    for image in result.images:
+        rgba = pixels(image.sprite)
+        used |= {tuple(int(v) for v in c) for c in rgba[rgba[..., 3] > 0][:, :3]}
+    assert used <= shared
+    assert len(used) > 1

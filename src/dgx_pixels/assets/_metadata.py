@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dgx_pixels.engine._checks import pixel_spec
 from dgx_pixels.engine._schedulers import A1111_NAMES
 from dgx_pixels.engine._types import GenerationResult
 from dgx_pixels.errors import InputError
@@ -51,7 +50,7 @@ def image_metadata(result: GenerationResult, index: int) -> dict[str, Any]:
         "drawing_size": list(result.drawing_size),
         "factor": result.factor,
         "sprite_size": list(image.sprite.size),
-        "pixel_spec": pixel_spec(result.request, image.seed).to_dict(),
+        "pixel_spec": dict(result.pixel_spec),
         "device": result.device,
         "dtype": result.dtype,
         "versions": dict(result.versions),
@@ -116,9 +115,19 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def request_from_metadata(metadata: Mapping[str, Any]) -> GenerationRequest:
-    """The request that reproduces one output: its request with that image's seed, count 1."""
+    """The request that reproduces one output: its request with that image's seed, count 1.
+
+    An ``auto:N`` palette becomes the exact colours the output's batch shared,
+    so the image made again alone has the palette it had in its batch.
+    """
     request = GenerationRequest.from_dict(metadata["request"])
     seed = metadata.get("seed", request.seed)
     if not isinstance(seed, int):
         raise InputError(f"metadata seed must be a whole number, got {seed!r}")
-    return request.replace(seed=seed, count=1)
+    changes: dict[str, Any] = {"seed": seed, "count": 1}
+    spec = metadata.get("pixel_spec")
+    if request.palette is not None and isinstance(spec, Mapping):
+        locked = spec.get("palette")
+        if isinstance(locked, str) and locked != request.palette:
+            changes["palette"] = locked
+    return request.replace(**changes)

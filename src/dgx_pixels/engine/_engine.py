@@ -30,7 +30,14 @@ from dgx_pixels.engine._preview import latent_preview
 from dgx_pixels.engine._schedulers import canonical_scheduler, make_scheduler
 from dgx_pixels.engine._types import GeneratedImage, GenerationResult, LoraInfo, StepInfo, Timings
 from dgx_pixels.engine.models import ModelSpec, resolve_model
-from dgx_pixels.errors import DgxPixelsError, GenerationError, Interrupted, ModelError, RequestError
+from dgx_pixels.errors import (
+    DgxPixelsError,
+    GenerationError,
+    InputError,
+    Interrupted,
+    ModelError,
+    RequestError,
+)
 from dgx_pixels.request import GenerationRequest, LoraRef
 
 __all__ = ["Engine"]
@@ -244,12 +251,19 @@ class Engine:
         for chunk in chunks:
             raws.extend(self._draw(pipe, mode, chunk, progress))
         draw_s = time.perf_counter() - started
-        # 4. Pixel post-processing: raw drawing -> true-resolution sprite.
+        # 4. Pixel post-processing: raw drawings -> true-resolution sprites, the
+        #    images of one request sharing one palette.
         post_start = time.perf_counter()
         images: list[list[GeneratedImage]] = [[] for _ in prepared]
-        for item, raw in zip(items, raws, strict=True):
-            sprite = _to_sprite(raw, item.prepared.request, item.seed)
-            images[item.index].append(GeneratedImage(item.seed, sprite, raw))
+        specs = []
+        for i, p in enumerate(prepared):
+            drawn = [
+                (item.seed, raw) for item, raw in zip(items, raws, strict=True) if item.index == i
+            ]
+            spec = _sprite_spec(p.request, [raw for _, raw in drawn])
+            specs.append(spec.to_dict())
+            for seed, raw in drawn:
+                images[i].append(GeneratedImage(seed, _to_sprite(raw, spec), raw))
         postprocess_s = time.perf_counter() - post_start
         # 5. Results.
         timings = Timings(time.perf_counter() - started, draw_s, postprocess_s, len(items))
@@ -268,6 +282,7 @@ class Engine:
                 model=dict(self._model_info),
                 loras=lora_info,
                 versions=versions,
+                pixel_spec=specs[i],
             )
             for i, p in enumerate(prepared)
         ]
@@ -409,11 +424,23 @@ class _Progress:
         self._done_before += self._per_chunk
 
 
-def _to_sprite(raw: Image.Image, request: GenerationRequest, seed: int) -> Image.Image:
+def _sprite_spec(request: GenerationRequest, raws: list[Image.Image]) -> Any:
+    """The pixel spec for a request's drawings: an ``auto:N`` palette is extracted
+    once from all of them, so every sprite of the request shares it exactly."""
+    from dgx_pixels.pixel.spec import lock_palette
+
+    spec = pixel_spec(request, request.seed or 0)
+    try:
+        return lock_palette(spec, raws)
+    except InputError:  # no drawing has an opaque pixel: no colours to extract
+        return spec
+
+
+def _to_sprite(raw: Image.Image, spec: Any) -> Image.Image:
     """The true-resolution sprite of a raw drawing, by the pixel toolkit."""
     from dgx_pixels.pixel.spec import to_pixel_art
 
-    return to_pixel_art(raw, pixel_spec(request, seed))
+    return to_pixel_art(raw, spec)
 
 
 def _versions() -> dict[str, str]:

@@ -88,6 +88,9 @@ class GenerationResult:
     ``images`` are in ``request.seeds()`` order. ``model`` describes the model
     as loaded (id, kind, source, revision or file hash), ``loras`` every LoRA
     applied (the model's own first), ``versions`` the library versions.
+    ``pixel_spec`` is the pixel toolkit's spec every image was made with (as
+    plain data), its ``auto:N`` palette locked to the exact colours the
+    request's images share.
     """
 
     request: GenerationRequest
@@ -101,3 +104,4 @@ class GenerationResult:
     model: dict[str, Any]
     loras: list[LoraInfo]
     versions: dict[str, str]
+    pixel_spec: dict[str, Any]
