@@ -53,6 +53,7 @@ EXAMPLES: list[p.Message] = [
     p.Done(job=1, outputs=[{"sprite": "a.png"}], seconds=1.5),
     p.Failed(job=1, kind="GenerationError", message="boom"),
     p.Cancelled(job=1),
+    p.Subscribed(subscription="job.1"),
     p.WorkerEvent(state="draining", model="m"),
 ]
 
@@ -72,6 +73,8 @@ def test_every_type_has_an_example() -> None:
 def test_event_topics() -> None:
     assert p.Progress(job=12, step=1, total=2, elapsed_s=0.1).topic() == "job.12"
     assert p.WorkerEvent(state="ready", model="m").topic() == "worker"
+    assert p.Subscribed(subscription="job.7").topic() == "job.7"
+    assert p.Subscribed(subscription="").topic() == ""
 
 
 def _kind(frame: bytes, **kwargs: object) -> str:

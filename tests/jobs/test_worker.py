@@ -426,3 +426,22 @@ def test_spawn_worker_says_why_the_worker_could_not_start(start_worker) -> None:
     w = start_worker()  # holds the data directory
     with pytest.raises(JobError, match=r"exited with code 7: Error: another worker \(pid"):
         spawn_worker(model=MODEL, data_dir=w.data.root, bind="tcp://127.0.0.1:*")
+
+
+def test_a_stream_is_live_when_events_returns(start_worker) -> None:
+    # The worker confirms each subscription (XPUB), and Client.events waits for
+    # it: an event published right after events() returns always arrives. Many
+    # times over, since a lost subscription race would show only now and then.
+    w = start_worker()
+    w.backend.hold.clear()
+    with w.client() as c:
+        c.submit(req("the job that keeps the generator busy"))
+        wait_until(w.backend.running.is_set, "the first job to run")
+        for _ in range(20):
+            job = c.submit(req("a slime"))  # stays queued behind the busy one
+            with c.events([job.id]) as stream:
+                c.cancel(job.id)  # published by the worker the moment it is handled
+                event = stream.next(timeout=60)
+            assert isinstance(event, p.Cancelled), event
+            assert event.job == job.id
+        w.backend.hold.set()

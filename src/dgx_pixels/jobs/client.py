@@ -25,6 +25,7 @@ Typical use::
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import os
 import time
@@ -211,6 +212,7 @@ class EventStream:
 
     def __init__(self, ctx: zmq.Context[Any], endpoint: str, topics: set[str], keys: Any) -> None:
         self._topics = topics
+        self._early: collections.deque[p.Event] = collections.deque()
         self._sock = ctx.socket(zmq.SUB)
         self._sock.setsockopt(zmq.LINGER, 0)
         self._sock.setsockopt(zmq.IPV6, 1)
@@ -220,15 +222,43 @@ class EventStream:
             self._sock.setsockopt_string(zmq.SUBSCRIBE, topic)
         self._sock.connect(endpoint)
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until the worker confirms every topic of this stream (``subscribed``).
+
+        Events published before that moment are not delivered (ZeroMQ
+        subscriptions travel asynchronously), so a client that must see a
+        job's events from a given point subscribes, waits here, then acts.
+        Events that arrive meanwhile are kept for :meth:`next`. False when
+        the confirmations did not all come within ``timeout`` seconds.
+        """
+        missing = set(self._topics or {""})
+        deadline = time.monotonic() + timeout
+        while missing:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not self._sock.poll(int(wait * 1000) + 1):
+                return False
+            got = _decode_event(self._sock.recv_multipart())
+            if got is None:
+                continue
+            if isinstance(got[1], p.Subscribed):
+                missing.discard(got[1].subscription)
+            elif not self._topics or got[0] in self._topics:
+                self._early.append(got[1])
+        return True
+
     def next(self, timeout: float | None = None) -> p.Event | None:
         """The next event, or None after ``timeout`` seconds without one."""
+        if self._early:
+            return self._early.popleft()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not self._sock.poll(None if wait is None else int(wait * 1000)):
                 return None
             got = _decode_event(self._sock.recv_multipart())
-            if got is not None and (not self._topics or got[0] in self._topics):
+            if got is None or isinstance(got[1], p.Subscribed):
+                continue  # another subscriber's welcome, or our own late one
+            if not self._topics or got[0] in self._topics:
                 return got[1]
 
     def __iter__(self) -> Iterator[p.Event]:
@@ -370,7 +400,9 @@ class Client(_ClientBase):
         if self._events is None:
             self.ping()
         assert self._events is not None  # set by ping
-        return EventStream(self._ctx, self._events, _topics(jobs, worker), self._keys)
+        stream = EventStream(self._ctx, self._events, _topics(jobs, worker), self._keys)
+        stream.wait_ready(self.timeout)  # a worker that never confirms: best effort, as before
+        return stream
 
     def watch(self, job_id: int, *, recheck_s: float = WATCH_RECHECK_S) -> Iterator[p.Event]:
         """Yield one job's events until it is done, failed or cancelled."""
@@ -435,6 +467,7 @@ class AsyncEventStream:
         self, ctx: zmq.asyncio.Context, endpoint: str, topics: set[str], keys: Any
     ) -> None:
         self._topics = topics
+        self._early: collections.deque[p.Event] = collections.deque()
         self._sock = ctx.socket(zmq.SUB)
         self._sock.setsockopt(zmq.LINGER, 0)
         self._sock.setsockopt(zmq.IPV6, 1)
@@ -444,13 +477,34 @@ class AsyncEventStream:
             self._sock.setsockopt_string(zmq.SUBSCRIBE, topic)
         self._sock.connect(endpoint)
 
+    async def wait_ready(self, timeout: float) -> bool:
+        """Wait until the worker confirms every topic (see :meth:`EventStream.wait_ready`)."""
+        missing = set(self._topics or {""})
+        try:
+            async with asyncio.timeout(timeout):
+                while missing:
+                    got = _decode_event(await self._sock.recv_multipart())
+                    if got is None:
+                        continue
+                    if isinstance(got[1], p.Subscribed):
+                        missing.discard(got[1].subscription)
+                    elif not self._topics or got[0] in self._topics:
+                        self._early.append(got[1])
+        except TimeoutError:
+            return False
+        return True
+
     async def next(self, timeout: float | None = None) -> p.Event | None:
         """The next event, or None after ``timeout`` seconds without one."""
+        if self._early:
+            return self._early.popleft()
         try:
             async with asyncio.timeout(timeout):
                 while True:
                     got = _decode_event(await self._sock.recv_multipart())
-                    if got is not None and (not self._topics or got[0] in self._topics):
+                    if got is None or isinstance(got[1], p.Subscribed):
+                        continue  # another subscriber's welcome, or our own late one
+                    if not self._topics or got[0] in self._topics:
                         return got[1]
         except TimeoutError:
             return None
@@ -568,7 +622,9 @@ class AsyncClient(_ClientBase):
         if self._events is None:
             await self.ping()
         assert self._events is not None  # set by ping
-        return AsyncEventStream(self._ctx, self._events, _topics(jobs, worker), self._keys)
+        stream = AsyncEventStream(self._ctx, self._events, _topics(jobs, worker), self._keys)
+        await stream.wait_ready(self.timeout)  # a worker that never confirms: best effort
+        return stream
 
     async def watch(
         self, job_id: int, *, recheck_s: float = WATCH_RECHECK_S

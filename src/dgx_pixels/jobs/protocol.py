@@ -67,6 +67,7 @@ __all__ = [
     "Started",
     "Status",
     "Submit",
+    "Subscribed",
     "WorkerEvent",
     "WorkerState",
     "decode",
@@ -422,6 +423,23 @@ class Cancelled(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Subscribed(Event):
+    """A subscriber joined ``subscription``: from now on it receives that topic's events.
+
+    Published under the subscribed topic itself, so the new subscriber learns
+    that its subscription has reached the worker (ZeroMQ subscriptions travel
+    asynchronously; events published before that are not delivered to it).
+    """
+
+    TYPE: ClassVar[str] = "subscribed"
+    subscription: str
+
+    def topic(self) -> str:
+        """The subscribed topic (``""`` for a subscriber to every event)."""
+        return self.subscription
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerEvent(Event):
     """The worker changed state."""
 
@@ -437,7 +455,8 @@ REPLY_TYPES: dict[str, type[Reply]] = {
     c.TYPE: c for c in (Pong, JobReply, JobList, ModelList, ErrorReply)
 }
 EVENT_TYPES: dict[str, type[Event]] = {
-    c.TYPE: c for c in (Accepted, Started, Progress, Done, Failed, Cancelled, WorkerEvent)
+    c.TYPE: c
+    for c in (Accepted, Started, Progress, Done, Failed, Cancelled, Subscribed, WorkerEvent)
 }
 _ALL_TYPES: dict[str, type[Message]] = {**REQUEST_TYPES, **REPLY_TYPES, **EVENT_TYPES}
 

@@ -207,7 +207,9 @@ class Worker:
             auth.start()
             auth.configure_curve(domain="*", location=str(keys.authorized))
         router = ctx.socket(zmq.ROUTER)
-        pub = ctx.socket(zmq.PUB)
+        # XPUB: a PUB that also hears subscriptions, so each new subscriber is
+        # told (a "subscribed" event on its topic) once its events can reach it.
+        pub = ctx.socket(zmq.XPUB)
         pull = ctx.socket(zmq.PULL)
         for sock in (router, pub):
             sock.setsockopt(zmq.LINGER, 0)
@@ -219,6 +221,7 @@ class Worker:
         router.setsockopt(zmq.MAXMSGSIZE, _HARD_FRAME_LIMIT)
         router.setsockopt(zmq.SNDHWM, 10_000)
         pub.setsockopt(zmq.SNDHWM, 100_000)
+        pub.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscription, also to a topic others have
         pull.setsockopt(zmq.RCVHWM, 0)
         try:
             self.address = _bind(router, self.config.bind)
@@ -236,7 +239,7 @@ class Worker:
             log.info(
                 "worker serving %s on %s (events %s)", self.config.model, self.address, self.events
             )
-            self._loop(router, pull, store, runner)
+            self._loop(router, pull, pub, store, runner)
         finally:
             router.close(linger=0)
             pull.close(linger=0)
@@ -277,10 +280,11 @@ class Worker:
         thread.start()
         return runner
 
-    def _loop(self, router: Any, pull: Any, store: JobStore, runner: Runner) -> None:
+    def _loop(self, router: Any, pull: Any, pub: Any, store: JobStore, runner: Runner) -> None:
         poller = zmq.Poller()
         poller.register(router, zmq.POLLIN)
         poller.register(pull, zmq.POLLIN)
+        poller.register(pub, zmq.POLLIN)
         next_counts = 0.0
         while True:
             if not self._runner_thread.is_alive():
@@ -297,6 +301,8 @@ class Worker:
                 self._answer(router, store)
             if pull in ready:
                 self._forward_events(pull)
+            if pub in ready:
+                self._welcome_subscribers(pub)
             if time.monotonic() >= next_counts:
                 self.metrics.set_job_counts(store.counts())
                 next_counts = time.monotonic() + 1.0
@@ -416,6 +422,17 @@ class Worker:
             except zmq.Again:
                 return
             self._pub.send_multipart(frames, flags=zmq.NOBLOCK)
+
+    def _welcome_subscribers(self, pub: Any) -> None:
+        """Answer each new subscription with a ``subscribed`` event on its topic."""
+        while True:
+            try:
+                frame = pub.recv(flags=zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if frame[:1] == b"\x01":  # b"\x00" + topic is an unsubscription
+                topic = frame[1:].decode("utf-8", errors="replace")
+                self._publish(p.Subscribed(subscription=topic))
 
     def _publish(self, event: p.Event) -> None:
         with contextlib.suppress(zmq.Again):
