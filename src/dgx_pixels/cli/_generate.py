@@ -23,7 +23,7 @@ from dgx_pixels.request import GenerationRequest, LoraRef
 __all__ = ["absolute_paths", "generate", "load_engine"]
 
 #: How long generate waits for a running worker to answer before it runs in-process.
-WORKER_PROBE_S = 0.3
+WORKER_PROBE_S = 0.5
 
 #: What ``--fast`` sets when the options are not given: a few-step sampler without CFG.
 FAST_DEFAULTS: dict[str, Any] = {"steps": 4, "guidance": 1.0, "scheduler": "lcm"}
