@@ -204,14 +204,13 @@ def job_error(job: p.JobRecord) -> DgxPixelsError:
 # ----------------------------------------------------------------------- sync
 
 
-class EventStream:
-    """A subscription to a worker's events; iterate it, or call :meth:`next` with a timeout.
+class _StreamBase:
+    """What :class:`EventStream` and :class:`AsyncEventStream` share: the SUB socket,
+    and sorting each received message into ours, a confirmation, or not ours."""
 
-    ``topics`` empty means every event.
-    """
-
-    def __init__(self, ctx: zmq.Context[Any], endpoint: str, topics: set[str], keys: Any) -> None:
+    def __init__(self, ctx: Any, endpoint: str, topics: set[str], keys: Any) -> None:
         self._topics = topics
+        self._unconfirmed = set(topics or {""})
         self._early: collections.deque[p.Event] = collections.deque()
         self._sock = ctx.socket(zmq.SUB)
         self._sock.setsockopt(zmq.LINGER, 0)
@@ -222,6 +221,30 @@ class EventStream:
             self._sock.setsockopt_string(zmq.SUBSCRIBE, topic)
         self._sock.connect(endpoint)
 
+    def _take(self, frames: list[bytes]) -> p.Event | None:
+        """The event in ``frames`` if it is one of ours; confirmations are noted, not returned."""
+        got = _decode_event(frames)
+        if got is None:
+            return None
+        topic, event = got
+        if isinstance(event, p.Subscribed):  # ours, or another subscriber's welcome
+            self._unconfirmed.discard(event.subscription)
+            return None
+        if self._topics and topic not in self._topics:
+            return None  # a longer topic that shares our prefix (job.1 / job.12)
+        return event
+
+    def close(self) -> None:
+        """Unsubscribe."""
+        self._sock.close(linger=0)
+
+
+class EventStream(_StreamBase):
+    """A subscription to a worker's events; iterate it, or call :meth:`next` with a timeout.
+
+    ``topics`` empty means every event.
+    """
+
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the worker confirms every topic of this stream (``subscribed``).
 
@@ -231,19 +254,14 @@ class EventStream:
         Events that arrive meanwhile are kept for :meth:`next`. False when
         the confirmations did not all come within ``timeout`` seconds.
         """
-        missing = set(self._topics or {""})
         deadline = time.monotonic() + timeout
-        while missing:
+        while self._unconfirmed:
             wait = deadline - time.monotonic()
             if wait <= 0 or not self._sock.poll(int(wait * 1000) + 1):
                 return False
-            got = _decode_event(self._sock.recv_multipart())
-            if got is None:
-                continue
-            if isinstance(got[1], p.Subscribed):
-                missing.discard(got[1].subscription)
-            elif not self._topics or got[0] in self._topics:
-                self._early.append(got[1])
+            event = self._take(self._sock.recv_multipart())
+            if event is not None:
+                self._early.append(event)
         return True
 
     def next(self, timeout: float | None = None) -> p.Event | None:
@@ -255,21 +273,15 @@ class EventStream:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not self._sock.poll(None if wait is None else int(wait * 1000)):
                 return None
-            got = _decode_event(self._sock.recv_multipart())
-            if got is None or isinstance(got[1], p.Subscribed):
-                continue  # another subscriber's welcome, or our own late one
-            if not self._topics or got[0] in self._topics:
-                return got[1]
+            event = self._take(self._sock.recv_multipart())
+            if event is not None:
+                return event
 
     def __iter__(self) -> Iterator[p.Event]:
         while True:
             event = self.next()
             if event is not None:
                 yield event
-
-    def close(self) -> None:
-        """Unsubscribe."""
-        self._sock.close(linger=0)
 
     def __enter__(self) -> EventStream:
         return self
@@ -460,36 +472,17 @@ class Client(_ClientBase):
 # ---------------------------------------------------------------------- async
 
 
-class AsyncEventStream:
+class AsyncEventStream(_StreamBase):
     """An asyncio subscription; ``async for event in stream`` or ``await stream.next(t)``."""
-
-    def __init__(
-        self, ctx: zmq.asyncio.Context, endpoint: str, topics: set[str], keys: Any
-    ) -> None:
-        self._topics = topics
-        self._early: collections.deque[p.Event] = collections.deque()
-        self._sock = ctx.socket(zmq.SUB)
-        self._sock.setsockopt(zmq.LINGER, 0)
-        self._sock.setsockopt(zmq.IPV6, 1)
-        if keys is not None:
-            keys.apply(self._sock)
-        for topic in topics or {""}:
-            self._sock.setsockopt_string(zmq.SUBSCRIBE, topic)
-        self._sock.connect(endpoint)
 
     async def wait_ready(self, timeout: float) -> bool:
         """Wait until the worker confirms every topic (see :meth:`EventStream.wait_ready`)."""
-        missing = set(self._topics or {""})
         try:
             async with asyncio.timeout(timeout):
-                while missing:
-                    got = _decode_event(await self._sock.recv_multipart())
-                    if got is None:
-                        continue
-                    if isinstance(got[1], p.Subscribed):
-                        missing.discard(got[1].subscription)
-                    elif not self._topics or got[0] in self._topics:
-                        self._early.append(got[1])
+                while self._unconfirmed:
+                    event = self._take(await self._sock.recv_multipart())
+                    if event is not None:
+                        self._early.append(event)
         except TimeoutError:
             return False
         return True
@@ -501,11 +494,9 @@ class AsyncEventStream:
         try:
             async with asyncio.timeout(timeout):
                 while True:
-                    got = _decode_event(await self._sock.recv_multipart())
-                    if got is None or isinstance(got[1], p.Subscribed):
-                        continue  # another subscriber's welcome, or our own late one
-                    if not self._topics or got[0] in self._topics:
-                        return got[1]
+                    event = self._take(await self._sock.recv_multipart())
+                    if event is not None:
+                        return event
         except TimeoutError:
             return None
 
@@ -517,10 +508,6 @@ class AsyncEventStream:
             event = await self.next()
             if event is not None:
                 yield event
-
-    def close(self) -> None:
-        """Unsubscribe."""
-        self._sock.close(linger=0)
 
     async def __aenter__(self) -> AsyncEventStream:
         return self
