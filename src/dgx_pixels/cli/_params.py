@@ -23,7 +23,13 @@ from dgx_pixels.errors import InputError, OutputExistsError
 from dgx_pixels.image_files import write_png
 from dgx_pixels.pixel.preview import upscale
 
-__all__ = ["parse_size", "plan_outputs", "preview_option", "write_outputs"]
+__all__ = [
+    "look_options",
+    "parse_size",
+    "plan_outputs",
+    "preview_option",
+    "write_outputs",
+]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -46,6 +52,31 @@ def parse_size(text: str, *, option: str = "--size") -> tuple[int, int]:
     if width < 1 or height < 1:
         raise InputError(f"{option} must be at least 1x1, got {width}x{height}", option=option)
     return width, height
+
+
+def look_options(f: F) -> F:
+    """``--palette``, ``--dither`` and ``--background``: how a sprite is finished."""
+    from dgx_pixels.pixel.dither import DITHER_MODES
+
+    for option in (
+        click.option(
+            "--background",
+            default="keep",
+            show_default=True,
+            metavar="keep|transparent|#rrggbb",
+            help="Keep the background, remove it, or remove it and paint a colour.",
+        ),
+        click.option(
+            "--dither",
+            type=click.Choice(DITHER_MODES),
+            default="none",
+            show_default=True,
+            help="Dithering when mapping onto --palette.",
+        ),
+        click.option("--palette", help="Built-in name, .hex/.gpl/.pal file, or auto:N."),
+    ):
+        f = option(f)
+    return f
 
 
 def preview_option(f: F) -> F:

@@ -7,13 +7,12 @@ from pathlib import Path
 import click
 
 from dgx_pixels.image_files import read_image
-from dgx_pixels.pixel.dither import DITHER_MODES
 from dgx_pixels.pixel.metrics import colors_used
 from dgx_pixels.pixel.outline import OUTLINE_SIDES
 from dgx_pixels.pixel.pixelize import DOWNSCALE_METHODS, check_size
 from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
 
-from ._params import parse_size, plan_outputs, preview_option, write_outputs
+from ._params import look_options, parse_size, plan_outputs, preview_option, write_outputs
 
 __all__ = ["pixelize"]
 
@@ -23,27 +22,13 @@ __all__ = ["pixelize"]
 @click.option(
     "--size", "size_text", required=True, metavar="WxH", help="Target size, e.g. 32 or 32x48."
 )
-@click.option("--palette", help="Built-in name, .hex/.gpl/.pal file, or auto:N [keep colours].")
-@click.option(
-    "--dither",
-    type=click.Choice(DITHER_MODES),
-    default="none",
-    show_default=True,
-    help="Dithering when mapping onto the palette.",
-)
+@look_options
 @click.option(
     "--method",
     type=click.Choice(DOWNSCALE_METHODS),
     default="contrast",
     show_default=True,
     help="How each cell's colour is chosen (contrast keeps thin dark lines).",
-)
-@click.option(
-    "--background",
-    default="keep",
-    show_default=True,
-    metavar="keep|transparent|#rrggbb",
-    help="Keep the background, remove it, or remove it and paint a colour.",
 )
 @click.option("--outline", metavar="darker|#rrggbb", help="Add a 1-px outline.")
 @click.option(

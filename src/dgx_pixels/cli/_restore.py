@@ -13,7 +13,7 @@ from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE
 from dgx_pixels.pixel.restore import restore as restore_image
 from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
 
-from ._params import parse_size, plan_outputs, preview_option, write_outputs
+from ._params import look_options, parse_size, plan_outputs, preview_option, write_outputs
 
 __all__ = ["restore"]
 
@@ -35,21 +35,7 @@ __all__ = ["restore"]
     show_default=True,
     help="Refuse (exit 4) when the detected grid's confidence is lower.",
 )
-@click.option(
-    "--background",
-    default="keep",
-    show_default=True,
-    metavar="keep|transparent|#rrggbb",
-    help="Keep the picture's background, remove it, or remove it and paint a colour.",
-)
-@click.option("--palette", help="Map the sprite onto a palette: built-in name, file or auto:N.")
-@click.option(
-    "--dither",
-    type=click.Choice(["none", "ordered", "error-diffusion"]),
-    default="none",
-    show_default=True,
-    help="Dithering when mapping onto --palette.",
-)
+@look_options
 @preview_option
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def restore(
