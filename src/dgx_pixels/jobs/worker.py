@@ -156,6 +156,9 @@ class Worker:
         self._stop.set()
         if now:
             self._stop_now.set()
+            runner = self._runner
+            if runner is not None:  # interrupt here, not on the loop's next turn: the batch
+                runner.drain(interrupt=True)  # may finish before the loop wakes up
 
     def wait_bound(self, timeout: float | None = None) -> bool:
         """Wait until the sockets are bound (``address``/``events`` are set)."""
