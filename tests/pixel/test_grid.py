@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+from dgx_pixels.metrics.degrade import DegradeParams, degrade
 from dgx_pixels.pixel.grid import Grid, detect_grid
+
+DATA = Path(__file__).parents[1] / "data"
 
 
 def random_sprite(width: int, height: int, seed: int, colours: int = 6) -> Image.Image:
@@ -125,6 +130,54 @@ def test_non_square_cells() -> None:
     grid = detect_grid(big)
     assert grid.size == (20, 10)
     assert grid.cell_size == (9.0, 14.0)
+
+
+def test_cells_twice_as_wide_as_tall_are_kept() -> None:
+    # Some old video modes have 2:1 pixels; squaring their cells would split edges.
+    big = random_sprite(20, 30, seed=4).resize((20 * 16, 30 * 8), Image.Resampling.NEAREST)
+    grid = detect_grid(big)
+    assert grid.size == (20, 30)
+    assert grid.cell_size == (16.0, 8.0)
+
+
+# Cloaks whose folds repeat every few rows: along y alone, a multiple (6x) or a
+# half of the cell size fits best; the cells x found are square and fit better.
+# The parameters are two hard-level evaluation cases (seeds 1 and 4).
+CLOAKS = {
+    "dcss-cloak-cyan.png": DegradeParams(
+        scale_x=13.857, scale_y=14.265, edge_x=(0.888, 0.914), edge_y=(0.880, 0.862),
+        warp=0.119, warp_waves=2, blur=0.620, noise=4.92, jpeg_quality=72,
+        drift=(0.024, 0.018, -0.030), background=(86, 38, 237), seed=1947029526,
+    ),
+    "dcss-cloak-brown.png": DegradeParams(
+        scale_x=27.175, scale_y=27.711, edge_x=(0.868, 0.871), edge_y=(0.717, 0.869),
+        warp=0.136, warp_waves=2, blur=0.773, noise=3.64, jpeg_quality=79,
+        drift=(-0.032, -0.007, 0.020), background=(38, 153, 252), seed=138783237,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CLOAKS))
+def test_an_axis_whose_shading_repeats_takes_the_other_axis_cells(name: str) -> None:
+    with Image.open(DATA / name) as im:
+        sprite = im.convert("RGBA")
+    grid = detect_grid(degrade(sprite, CLOAKS[name]))
+    assert grid.size == (32, 32)
+    assert grid.confidence >= 0.5
+
+
+def test_jpeg_lattice_along_one_axis_gives_way_to_square_cells() -> None:
+    # A GUI frame with fine regular detail: along x alone, JPEG's 8 px blocks
+    # make a stronger grid than the 20 px cells (a hard-level case, seed 0).
+    params = DegradeParams(
+        scale_x=20.075, scale_y=20.539, edge_x=(0.968, 0.951), edge_y=(0.852, 0.824),
+        warp=0.194, warp_waves=1, blur=0.578, noise=2.32, jpeg_quality=91,
+        drift=(0.037, -0.029, 0.016), background=(152, 231, 77), seed=493775080,
+    )  # fmt: skip
+    with Image.open(DATA / "dcss-gui-focused-fg.png") as im:
+        grid = detect_grid(degrade(im.convert("RGBA"), params))
+    assert grid.size == (32, 32)
+    assert grid.confidence >= 0.5
 
 
 def test_blur_noise_and_jpeg_do_not_move_the_grid() -> None:

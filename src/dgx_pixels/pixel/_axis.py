@@ -43,6 +43,15 @@ stays at the noise floor. Three steps:
 JPEG adds edges of its own on an 8 px lattice from the image origin. When the
 profile shows them, the fit is also done on the profile with them taken out
 (:func:`_deblock`), and the more trustworthy of the two fits is kept.
+
+The two axes are fitted apart, then checked together (:func:`fit_axes`): pixel
+art's cells are square, bar a few old video modes (2:1). When one axis's
+cells come out far from the other's (over ``MAX_ASPECT`` times), it is fitted
+again with cells near the other axis's size and the better fit is kept. This
+catches shading that repeats every few rows (the folds of a cloak make six
+rows, or half a row, fit best along one axis alone) and JPEG's lattice found
+along one axis only. Real 2:1 cells keep their own fit: squared cells would
+split their edges and cohere less.
 """
 
 from __future__ import annotations
@@ -53,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["AxisFit", "edge_profiles", "fit_axis"]
+__all__ = ["AxisFit", "edge_profiles", "fit_axes", "fit_axis"]
 
 Float = NDArray[np.float64]
 
@@ -94,6 +103,10 @@ LATTICE_PHASE = 0.8
 LATTICE_SURE = 0.95
 #: An edge cell narrower than this share of a cell is left out.
 EDGE_CELL = 0.5
+#: Cells longer along one axis than this many times the other are checked
+#: against square cells, searched within ``SQUARE`` of the other axis's size.
+MAX_ASPECT = 1.5
+SQUARE = 0.1
 #: Drift model for the flat bands (:func:`_drift_fill`): it needs this many real
 #: edges; their positions' noise (px); the prior scale of its two drift terms
 #: (cells: 1.2 is a bow of 0.3 cell, 6 an S of 0.3 cell); how softly a partial
@@ -151,7 +164,43 @@ def edge_profiles(rgba: NDArray[np.uint8]) -> tuple[Float, Float]:
     return along_x.sum(axis=1).astype(np.float64), along_y.astype(np.float64)
 
 
-def fit_axis(profile: Float, length: int) -> AxisFit:
+def fit_axes(along_x: Float, along_y: Float, width: int, height: int) -> tuple[AxisFit, AxisFit]:
+    """Fit both axes (:func:`fit_axis`), then check that their cells are near square.
+
+    An axis whose cells are over ``MAX_ASPECT`` times the other's (or under its
+    inverse) is fitted again with cells near the other axis's size. The new fit
+    is kept when it is more coherent, or when the old one is JPEG's block
+    lattice and the new one is a decent grid (``LATTICE_SWITCH``), as within
+    one axis. The axis refitted is the one on the lattice, else the less
+    confident one.
+
+    >>> row = np.repeat(np.arange(8) % 2 * 100.0, 10)  # 8 cells of 10 px each way
+    >>> fx, fy = fit_axes(np.abs(np.diff(row)), np.abs(np.diff(row)), 80, 80)
+    >>> fx.period, fy.period
+    (10.0, 10.0)
+    """
+    fx, fy = fit_axis(along_x, width), fit_axis(along_y, height)
+    if 1 / MAX_ASPECT <= fx.period / fy.period <= MAX_ASPECT:
+        return fx, fy
+    x_first = (
+        _on_lattice(fx) if _on_lattice(fx) != _on_lattice(fy) else fx.confidence <= fy.confidence
+    )
+    if x_first:
+        return _near(fx, fy.period, along_x, width), fy
+    return fx, _near(fy, fx.period, along_y, height)
+
+
+def _near(fit: AxisFit, period: float, profile: Float, length: int) -> AxisFit:
+    """``fit``, or the axis fitted again with cells near ``period`` when that is better."""
+    again = fit_axis(profile, length, periods=(period * (1 - SQUARE), period * (1 + SQUARE)))
+    if again.confidence > fit.confidence:
+        return again
+    if _on_lattice(fit) and not _block_sized(again.period) and again.confidence >= LATTICE_SWITCH:
+        return again
+    return fit
+
+
+def fit_axis(profile: Float, length: int, *, periods: tuple[float, float] | None = None) -> AxisFit:
     """Find the cell boundaries along an axis of ``length`` pixels.
 
     Parameters
@@ -160,6 +209,9 @@ def fit_axis(profile: Float, length: int) -> AxisFit:
         The edge profile (:func:`edge_profiles`).
     length : int
         Pixels along the axis.
+    periods : (float, float), optional
+        Look for a cell size in this range only (the other axis's cells, when
+        this axis alone finds a size no pixel art has next to them).
 
     Returns
     -------
@@ -180,7 +232,7 @@ def fit_axis(profile: Float, length: int) -> AxisFit:
     excess = profile - float(np.median(profile))
     if not np.any(excess > 0):
         return nothing
-    raw = _fit(excess, length)
+    raw = _fit(excess, length, periods)
     # A sure fit is kept as it is, unless it may be JPEG's block lattice itself
     # (8 or 16 px cells on the lattice's phase, coherent too): a lattice that
     # holds nearly all the edge energy is a real grid of 8 px cells, one that
@@ -188,7 +240,7 @@ def fit_axis(profile: Float, length: int) -> AxisFit:
     if raw is not None and raw.confidence >= SURE and not _lattice_like(raw):
         return raw
     deblocked = _deblock(excess)
-    clean = None if deblocked is None else _fit(deblocked, length)
+    clean = None if deblocked is None else _fit(deblocked, length, periods)
     if clean is None:
         return nothing if raw is None else raw
     if raw is None:
@@ -222,9 +274,9 @@ def _block_sized(period: float) -> bool:
     return any(abs(period - size) <= 0.005 * size for size in (8.0, 16.0))
 
 
-def _fit(excess: Float, length: int) -> AxisFit | None:
+def _fit(excess: Float, length: int, periods: tuple[float, float] | None) -> AxisFit | None:
     """Period, boundaries and confidence for one profile; None without a period."""
-    period = _estimate_period(excess, length)
+    period = _estimate_period(excess, length, periods)
     if period is None:
         return None
     signal = _signal(excess, length, period)
@@ -261,8 +313,13 @@ def _deblock(excess: Float) -> Float | None:
     return out
 
 
-def _estimate_period(excess: Float, length: int) -> float | None:
-    """The cell size whose comb best matches the profile's autocorrelation."""
+def _estimate_period(
+    excess: Float, length: int, limits: tuple[float, float] | None = None
+) -> float | None:
+    """The cell size whose comb best matches the profile's autocorrelation.
+
+    ``limits`` keeps the candidates to a range (both ends included).
+    """
     x = excess - excess.mean()
     n = x.size
     spectrum = np.fft.rfft(x, 2 * n)
@@ -287,6 +344,8 @@ def _estimate_period(excess: Float, length: int) -> float | None:
     half = np.where(valid, off, 0.0).sum(axis=1) / np.maximum(used, 1)
     scores = comb - np.maximum(half, _between(acf, periods))
     scores[used < 2] = -np.inf
+    if limits is not None:
+        scores[(periods < limits[0]) | (periods > limits[1])] = -np.inf
     best = int(np.argmax(scores))
     if not np.isfinite(scores[best]) or scores[best] <= 0:
         return None

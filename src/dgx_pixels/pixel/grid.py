@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from dgx_pixels.pixel._axis import edge_profiles, fit_axis
+from dgx_pixels.pixel._axis import edge_profiles, fit_axes
 
 __all__ = ["Grid", "detect_grid"]
 
@@ -128,6 +128,5 @@ def detect_grid(image: Image.Image | NDArray[np.uint8]) -> Grid:
         raise ValueError(f"expected an (H, W, 4) uint8 array, got {rgba.shape} {rgba.dtype}")
     height, width = rgba.shape[:2]
     along_x, along_y = edge_profiles(rgba)
-    fx = fit_axis(along_x, width)
-    fy = fit_axis(along_y, height)
+    fx, fy = fit_axes(along_x, along_y, width, height)
     return Grid(fx.bounds, fy.bounds, min(fx.confidence, fy.confidence))
