@@ -318,6 +318,27 @@ class _ClientBase:
             self._sock.close(linger=0)
             self._sock = None
 
+    def _socket(self) -> Any:
+        """The request socket (a DEALER), connected on first use."""
+        if self._sock is None:
+            sock = self._ctx.socket(zmq.DEALER)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.IPV6, 1)
+            if self._keys is not None:
+                self._keys.apply(sock)
+            sock.connect(self.address)
+            self._sock = sock
+        return self._sock
+
+    def _no_answer(self) -> WorkerUnavailableError:
+        """Drop the request socket (so a queued request is not sent later); the error to raise."""
+        self.close()
+        return WorkerUnavailableError(
+            f"no worker answered at {self.address} within {self.timeout:g} s; "
+            "start one with: dgx-pixels worker",
+            address=self.address,
+        )
+
 
 class Client(_ClientBase):
     """A blocking client of one worker. Not thread-safe: one per thread."""
@@ -450,23 +471,7 @@ class Client(_ClientBase):
             if reply.rid in (rid, None):
                 return _expect(reply, want)
             # a late reply to an earlier request that timed out: skip it
-        self.close()  # drop the queued request so it is not sent later
-        raise WorkerUnavailableError(
-            f"no worker answered at {self.address} within {self.timeout:g} s; "
-            "start one with: dgx-pixels worker",
-            address=self.address,
-        )
-
-    def _socket(self) -> Any:
-        if self._sock is None:
-            sock = self._ctx.socket(zmq.DEALER)
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.setsockopt(zmq.IPV6, 1)
-            if self._keys is not None:
-                self._keys.apply(sock)
-            sock.connect(self.address)
-            self._sock = sock
-        return self._sock
+        raise self._no_answer()
 
 
 # ---------------------------------------------------------------------- async
@@ -647,20 +652,4 @@ class AsyncClient(_ClientBase):
                         if reply.rid in (rid, None):
                             return _expect(reply, want)
             except TimeoutError:
-                self.close()
-                raise WorkerUnavailableError(
-                    f"no worker answered at {self.address} within {self.timeout:g} s; "
-                    "start one with: dgx-pixels worker",
-                    address=self.address,
-                ) from None
-
-    def _socket(self) -> Any:
-        if self._sock is None:
-            sock = self._ctx.socket(zmq.DEALER)
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.setsockopt(zmq.IPV6, 1)
-            if self._keys is not None:
-                self._keys.apply(sock)
-            sock.connect(self.address)
-            self._sock = sock
-        return self._sock
+                raise self._no_answer() from None
