@@ -13,6 +13,8 @@ from PIL import Image
 from dgx_pixels.cli import cli
 from dgx_pixels.engine._random_models import write_random_lora
 
+from ..images import assert_image_equal
+
 TINY = ["--model", "random:sdxl-tiny", "--device", "cpu", "--steps", "2", "--scheduler", "euler"]
 
 
@@ -70,9 +72,8 @@ def test_from_reproduces_an_output(tmp_path: Path, source: str) -> None:
     result = invoke("--from", str(path), "--device", "cpu", "--out", str(again))
     assert result.exit_code == 0, result.output
     for name in ("a-slime-9.png", "a-slime-9.raw.png"):
-        assert np.array_equal(
-            np.asarray(Image.open(first / name)), np.asarray(Image.open(again / name))
-        )
+        with Image.open(first / name) as a, Image.open(again / name) as b:
+            assert_image_equal(a, b, what=name)
 
 
 def test_existing_outputs_need_force(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from dgx_pixels.cli import cli
 from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
 
+from ..images import assert_image_equal
+
 REQUEST = [
     "a slime, front view", "--model", "random:sdxl-tiny", "--steps", "2",
     "--scheduler", "euler", "--size", "16", "--count", "2", "--seed", "11",
@@ -72,7 +74,7 @@ def test_generate_uses_the_worker_and_matches_in_process(
     for name in NAMES:
         assert str(on_worker / name) in remote.output
         assert (on_worker / name.replace(".png", ".json")).is_file()
-        assert np.array_equal(pixels(on_worker / name), pixels(here / name)), name
+        assert_image_equal(pixels(on_worker / name), pixels(here / name), what=name)
 
 
 def test_worker_path_keeps_the_no_clobber_rule(worker: SpawnedWorker, tmp_path: Path) -> None:

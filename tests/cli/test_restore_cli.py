@@ -13,6 +13,8 @@ from PIL import Image
 
 from dgx_pixels.cli import cli
 
+from ..images import assert_image_equal
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -48,7 +50,7 @@ def test_restore_detects_the_grid_and_writes_beside_the_input(big_png: Path) -> 
     assert f"wrote {target} (32x32)" in out
     with Image.open(target) as im:
         assert im.size == (32, 32)
-        assert im.convert("RGBA").tobytes() == truth().tobytes()
+        assert_image_equal(im, truth())
 
 
 @pytest.mark.parametrize("option", [["--size", "32x32"], ["--size", "32"], ["--scale", "10.5"]])
@@ -60,7 +62,7 @@ def test_known_size_or_scale(tmp_path: Path, option: list[str]) -> None:
     assert code == 0, out
     assert "confidence: 1.00" in out
     with Image.open(out_path) as im:
-        assert im.convert("RGBA").tobytes() == truth().tobytes()
+        assert_image_equal(im, truth())
 
 
 def test_never_overwrites_without_force(big_png: Path, tmp_path: Path) -> None:

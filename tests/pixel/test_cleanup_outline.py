@@ -13,6 +13,8 @@ from dgx_pixels.pixel.alpha import binarize_alpha, remove_background
 from dgx_pixels.pixel.cleanup import cleanup, remove_fringe, remove_strays, stray_mask
 from dgx_pixels.pixel.outline import add_outline
 
+from ..images import assert_image_equal
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -38,7 +40,7 @@ def test_strays_are_found_and_removed_from_a_real_sprite() -> None:
     found = stray_mask(dirty)
     assert sorted(map(tuple, np.argwhere(found).tolist())) == sorted(spots)
     # removing them gives back the hand-made sprite, untouched
-    assert remove_strays(dirty).tobytes() == sprite.tobytes()
+    assert_image_equal(remove_strays(dirty), sprite)
 
 
 def test_speck_and_pinhole_take_the_colour_around() -> None:
@@ -68,7 +70,7 @@ def test_fringe_pixels_are_dropped_or_recoloured() -> None:
 
 def test_cleanup_leaves_a_clean_sprite_alone() -> None:
     sprite = _sprite()
-    assert cleanup(sprite).tobytes() == sprite.tobytes()
+    assert_image_equal(cleanup(sprite), sprite)
 
 
 @pytest.mark.parametrize("connectivity", [4, 8])

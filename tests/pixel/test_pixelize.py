@@ -19,6 +19,8 @@ from dgx_pixels.pixel.color import ciede2000, srgb_to_lab, srgb_to_oklab, to_flo
 from dgx_pixels.pixel.palette import builtin_palette
 from dgx_pixels.pixel.pixelize import downscale, pixelize
 
+from ..images import assert_image_equal
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 SPRITES = ["dcss-wolf.png", "dcss-agnes.png", "dcss-long-sword.png"]
 DARK = 0.3  # OKLab L below this is "outline dark"
@@ -110,7 +112,7 @@ def test_pixelize_auto_palette_is_deterministic() -> None:
     src = Image.open(DATA / "dcss-wolf.png").resize((80, 80), Image.Resampling.BICUBIC)
     a = pixelize(src, size=(20, 20), palette="auto:5")
     b = pixelize(src, size=(20, 20), palette="auto:5")
-    assert a.tobytes() == b.tobytes()
+    assert_image_equal(a, b)
     assert len(np.unique(np.asarray(a).reshape(-1, 4), axis=0)) <= 6  # 5 + transparent
 
 

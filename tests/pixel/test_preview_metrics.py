@@ -22,6 +22,8 @@ from dgx_pixels.pixel.palette import builtin_palette, palette_from_image
 from dgx_pixels.pixel.preview import upscale
 from dgx_pixels.pixel.quantize import map_to_palette
 
+from ..images import assert_image_equal
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -30,7 +32,7 @@ def test_preview_repeats_each_pixel_as_a_square() -> None:
     big = upscale(sprite, factor=5)
     a, b = np.asarray(sprite), np.asarray(big)
     assert b.shape == (160, 160, 4)
-    assert np.array_equal(b, a.repeat(5, axis=0).repeat(5, axis=1))
+    assert_image_equal(b, a.repeat(5, axis=0).repeat(5, axis=1))
     assert upscale(sprite).size == (512, 512)
     with pytest.raises(InputError, match="factor"):
         upscale(sprite, factor=0)

@@ -15,6 +15,8 @@ from dgx_pixels.errors import InputError, NoGridError
 from dgx_pixels.pixel.grid import Grid
 from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE, RestoreResult, restore
 
+from ..images import assert_image_equal
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -23,48 +25,36 @@ def sprite(name: str = "alligator.png") -> Image.Image:
         return im.convert("RGBA")
 
 
-def assert_same_image(got: Image.Image, want: Image.Image, tmp_path: Path | None = None) -> None:
-    """Exact pixel equality; on failure the two images are saved for a look."""
-    a, b = np.asarray(got.convert("RGBA")), np.asarray(want.convert("RGBA"))
-    if a.shape != b.shape or not np.array_equal(a, b):
-        if tmp_path is not None:
-            got.save(tmp_path / "got.png")
-            want.save(tmp_path / "want.png")
-        raise AssertionError(f"images differ: {got.size} vs {want.size}, saved in {tmp_path}")
-
-
 @pytest.mark.parametrize("name", ["alligator.png", "potion.png", "floor.png", "bardiche.png"])
-def test_known_scale_gives_the_sprite_back_exactly(name: str, tmp_path: Path) -> None:
+def test_known_scale_gives_the_sprite_back_exactly(name: str) -> None:
     truth = sprite(name)
     big = truth.resize((32 * 12, 32 * 12), Image.Resampling.NEAREST)
     result = restore(big, scale=12)
     assert isinstance(result, RestoreResult)
     assert result.confidence == 1.0
     assert result.grid == Grid.uniform(big.size, (32, 32))
-    assert_same_image(result.image, truth, tmp_path)
+    assert_image_equal(result.image, truth)
 
 
-def test_known_size_reads_the_cell_centre_not_its_blurred_edge(tmp_path: Path) -> None:
+def test_known_size_reads_the_cell_centre_not_its_blurred_edge() -> None:
     truth = sprite("floor.png")  # opaque, many colours
     big = truth.resize((32 * 16, 32 * 16), Image.Resampling.NEAREST).convert("RGB")
     big = big.filter(ImageFilter.GaussianBlur(2.0))
     noisy = np.asarray(big).astype(np.float64)
     noisy += np.random.default_rng(0).normal(0, 4, noisy.shape)
     big = Image.fromarray(np.clip(np.rint(noisy), 0, 255).astype(np.uint8))
-    out = np.asarray(restore(big, size=(32, 32)).image).astype(int)
-    ref = np.asarray(truth).astype(int)
     # Every cell within a few levels of the truth: the blur never reaches the centre.
-    assert np.abs(out[..., :3] - ref[..., :3]).max() <= 6
+    assert_image_equal(restore(big, size=(32, 32)).image, truth, tolerance=6)
 
 
-def test_detection_restores_a_degraded_sprite(tmp_path: Path) -> None:
+def test_detection_restores_a_degraded_sprite() -> None:
     truth = sprite()
     big = truth.resize((32 * 31, 32 * 31), Image.Resampling.NEAREST)
     big = big.crop((9, 4, big.width - 7, big.height - 3))  # phase offset: border cells cut
     result = restore(big)
     assert result.image.size == (32, 32)
     assert result.confidence >= DEFAULT_MIN_CONFIDENCE
-    assert_same_image(result.image, truth, tmp_path)
+    assert_image_equal(result.image, truth)
 
 
 def test_alpha_is_taken_per_cell() -> None:
@@ -90,7 +80,7 @@ def test_restore_never_changes_its_input_and_is_deterministic() -> None:
     before = big.tobytes()
     first, second = restore(big), restore(big)
     assert big.tobytes() == before
-    assert first.image.tobytes() == second.image.tobytes()
+    assert_image_equal(first.image, second.image)
     assert first.grid == second.grid
     assert first.image is not big
 
@@ -142,5 +132,5 @@ def test_any_sprite_at_any_integer_scale_round_trips(
     pixels[pixels[..., 3] == 0] = 0
     truth = Image.fromarray(pixels, "RGBA")
     big = truth.resize((cols * scale, rows * scale), Image.Resampling.NEAREST)
-    assert restore(big, scale=scale).image.tobytes() == truth.tobytes()
-    assert restore(big, size=(cols, rows)).image.tobytes() == truth.tobytes()
+    assert_image_equal(restore(big, scale=scale).image, truth, what="by-scale")
+    assert_image_equal(restore(big, size=(cols, rows)).image, truth, what="by-size")
