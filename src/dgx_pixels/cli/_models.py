@@ -46,13 +46,17 @@ def list_models() -> None:
 @click.argument("model_id")
 @click.option("--lora", "as_lora", is_flag=True, help="MODEL_ID is a LoRA repository.")
 def pull(model_id: str, as_lora: bool) -> None:
-    """Download MODEL_ID (a preset, a hub model or a LoRA) into the HF cache."""
+    """Download MODEL_ID (a preset, a hub model or a LoRA) into the HF cache.
+
+    Cached files that fail 'models verify' are downloaded again.
+    """
     from dgx_pixels.engine._hub import download_lora
     from dgx_pixels.engine._loading import download_model
     from dgx_pixels.engine.models import KNOWN_LORA_FILES, resolve_model
     from dgx_pixels.request import LoraRef
 
     if as_lora or model_id in KNOWN_LORA_FILES:
+        _remove_corrupt(["/".join(model_id.split("/")[:2])])
         path = download_lora(LoraRef(model_id), weight_name=KNOWN_LORA_FILES.get(model_id))
         click.echo(str(path))
         return
@@ -60,9 +64,19 @@ def pull(model_id: str, as_lora: bool) -> None:
     if spec.kind != "hub":
         click.echo(f"{model_id} is {spec.kind}: nothing to download")
         return
+    _remove_corrupt([spec.source, *(lora.id for lora in spec.loras)])
     click.echo(download_model(spec))
     for lora in spec.loras:
         click.echo(str(download_lora(lora, weight_name=KNOWN_LORA_FILES.get(lora.id))))
+
+
+def _remove_corrupt(repo_ids: list[str]) -> None:
+    from dgx_pixels.engine._hub import is_offline, remove_corrupt_blobs
+
+    if is_offline():  # nothing could replace them: the download fails with its own line
+        return
+    for blob in remove_corrupt_blobs(repo_ids):
+        click.echo(f"{blob}: corrupt, downloading it again", err=True)
 
 
 @models.command("info")

@@ -24,6 +24,7 @@ __all__ = [
     "download_lora",
     "hub_cache_dir",
     "is_offline",
+    "remove_corrupt_blobs",
     "sha256_file",
     "verify_cache",
 ]
@@ -168,6 +169,22 @@ def verify_cache(repo_ids: list[str] | None = None) -> list[VerifyResult]:
                 bad.append(blob.name)
         results.append(VerifyResult(repo.repo_id, checked, tuple(bad)))
     return results
+
+
+def remove_corrupt_blobs(repo_ids: list[str]) -> list[Path]:
+    """Delete the cached blobs of ``repo_ids`` that :func:`verify_cache` finds bad; return them.
+
+    huggingface_hub trusts a file that is already in the cache and never
+    fetches it again, so a corrupt blob must go before a download can replace it.
+    """
+    folders = {repo.repo_id: repo.path for repo in cached_repos()}
+    removed: list[Path] = []
+    for result in verify_cache(repo_ids) if repo_ids else []:
+        for name in result.bad:
+            blob = folders[result.repo_id] / "blobs" / name
+            blob.unlink()
+            removed.append(blob)
+    return removed
 
 
 def _blob_digest(path: Path, name_length: int) -> str:

@@ -87,29 +87,18 @@ def check_available(spec: ModelSpec) -> None:
     """
     if spec.kind != "hub" or _cached_revision(spec.source) is not None:
         return
-    where = spec.id if spec.id == spec.source else f"{spec.id} ({spec.source})"
     if _hub.is_offline():
         raise ModelNotFoundError(
-            f"model {where} is not downloaded and HF_HUB_OFFLINE is set; "
+            f"model {_where(spec)} is not downloaded and HF_HUB_OFFLINE is set; "
             f"get it with: {pull_hint(spec.id)}",
             model=spec.id,
         )
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import RepositoryNotFoundError
-
-    try:
-        HfApi().model_info(spec.source, timeout=10)
-    except RepositoryNotFoundError:
+    if _ask_hub(spec) is not None:
         raise ModelNotFoundError(
-            f"model {where} is not on the Hugging Face hub (or needs a login: hf auth login)",
-            model=spec.id,
-        ) from None
-    except Exception:  # any failure to reach the hub: DNS, proxy, TLS, timeout
-        raise ModelNotFoundError(
-            f"model {where} is not downloaded and the Hugging Face hub cannot be reached; "
+            f"model {_where(spec)} is not downloaded and the Hugging Face hub cannot be reached; "
             f"get it with: {pull_hint(spec.id)}",
             model=spec.id,
-        ) from None
+        )
 
 
 def download_model(spec: ModelSpec) -> str:
@@ -117,6 +106,14 @@ def download_model(spec: ModelSpec) -> str:
     if _hub.is_offline():
         raise ModelNotFoundError(
             f"cannot download {spec.id}: HF_HUB_OFFLINE is set; unset it to download",
+            model=spec.id,
+        )
+    # Asked first: diffusers turns an unknown repository or an unreachable hub
+    # into "not fully cached locally", which names neither.
+    reason = _ask_hub(spec)
+    if reason is not None:
+        raise ModelNotFoundError(
+            f"cannot download {spec.id}: the Hugging Face hub cannot be reached ({reason})",
             model=spec.id,
         )
     pipeline_class: Any = importlib.import_module("diffusers").StableDiffusionXLPipeline
@@ -134,6 +131,33 @@ def download_model(spec: ModelSpec) -> str:
             model=spec.id,
         ) from None
     return folder
+
+
+def _ask_hub(spec: ModelSpec) -> str | None:
+    """Ask the hub about ``spec.source``: ``None`` when it answers, else why it cannot be reached.
+
+    A repository the hub does not have (or hides: a private one, without a
+    login) raises the one-line error.
+    """
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        HfApi().model_info(spec.source, timeout=10)
+    except RepositoryNotFoundError:
+        raise ModelNotFoundError(
+            f"model {_where(spec)} is not on the Hugging Face hub "
+            "(or needs a login: hf auth login)",
+            model=spec.id,
+        ) from None
+    except Exception as exc:  # any failure to reach the hub: DNS, proxy, TLS, timeout
+        return _first_line(exc)
+    return None
+
+
+def _where(spec: ModelSpec) -> str:
+    """The model id for messages, with the hub repository when they differ."""
+    return spec.id if spec.id == spec.source else f"{spec.id} ({spec.source})"
 
 
 def _from_pretrained(pipeline_class: Any, spec: ModelSpec, placement: Placement) -> Any:
