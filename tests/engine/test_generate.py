@@ -21,6 +21,8 @@ from dgx_pixels.errors import (
 )
 from dgx_pixels.request import GenerationRequest, LoraRef
 
+from ..images import assert_image_equal
+
 MakeRequest = Callable[..., GenerationRequest]
 
 
@@ -58,8 +60,8 @@ def test_same_request_and_seed_give_the_same_pixels(
     request = make_request(count=2, seed=7, scheduler="euler-a")
     first, second = run(tiny_engine, request), run(tiny_engine, request)
     for a, b in zip(first.images, second.images, strict=True):
-        assert np.array_equal(pixels(a.raw), pixels(b.raw))
-        assert np.array_equal(pixels(a.sprite), pixels(b.sprite))
+        assert_image_equal(a.raw, b.raw, what="raw")
+        assert_image_equal(a.sprite, b.sprite, what="sprite")
 
 
 def test_each_image_is_reproducible_alone(tiny_engine: Engine, make_request: MakeRequest) -> None:
@@ -67,8 +69,7 @@ def test_each_image_is_reproducible_alone(tiny_engine: Engine, make_request: Mak
     alone = run(tiny_engine, make_request(count=1, seed=22, scheduler="euler-a"))
     # Same noise, same result: a CPU kernel may round differently in a batch of 3
     # than of 1, so allow one level of rounding in the raw drawing.
-    diff = pixels(batch.images[2].raw).astype(int) - pixels(alone.images[0].raw).astype(int)
-    assert np.abs(diff).max() <= 1
+    assert_image_equal(batch.images[2].raw, alone.images[0].raw, tolerance=1)
     assert not np.array_equal(pixels(batch.images[0].raw), pixels(batch.images[1].raw))
 
 
@@ -79,8 +80,7 @@ def test_one_batch_of_several_requests(tiny_engine: Engine, make_request: MakeRe
     assert [len(r.images) for r in results] == [1, 2]
     assert results[1].request is slime
     alone = run(tiny_engine, knight)
-    diff = pixels(results[0].images[0].raw).astype(int) - pixels(alone.images[0].raw).astype(int)
-    assert np.abs(diff).max() <= 1
+    assert_image_equal(results[0].images[0].raw, alone.images[0].raw, tolerance=1)
 
 
 def test_requests_of_different_batch_keys_are_refused(
@@ -199,8 +199,8 @@ def test_loras_stack_and_unload(
     raw = [pixels(r.images[0].raw) for r in (plain, with_a, with_ab, zero, again)]
     assert not np.array_equal(raw[0], raw[1])
     assert not np.array_equal(raw[1], raw[2])
-    assert np.abs(raw[0].astype(int) - raw[3].astype(int)).max() <= 1  # weight 0: no effect
-    assert np.array_equal(raw[0], raw[4])  # LoRAs are switched off again
+    assert_image_equal(raw[3], raw[0], tolerance=1, what="weight-0")  # no effect
+    assert_image_equal(raw[4], raw[0], what="after")  # LoRAs are switched off again
     assert [lo.id for lo in with_ab.loras] == [a, b]
     assert with_ab.loras[1].file == "style-b.safetensors"
     assert len(with_ab.loras[0].sha256) == 64
