@@ -63,7 +63,9 @@ def locate_lora(ref: LoraRef, *, cross_attention_dim: int) -> LoraFile:
     else:
         path = _hub.download_lora(ref, weight_name=KNOWN_LORA_FILES.get(ref.id))
     check_lora_file(path, cross_attention_dim=cross_attention_dim, name=ref.id)
-    return LoraFile(ref, path.resolve(), _hub.sha256_file(path))
+    # Not resolved: a hub LoRA's file is a link to a blob named by its hash, and
+    # the metadata names the file.
+    return LoraFile(ref, path.absolute(), _hub.sha256_file(path))
 
 
 def check_lora_file(path: Path, *, cross_attention_dim: int, name: str | None = None) -> None:
