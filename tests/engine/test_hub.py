@@ -397,6 +397,25 @@ def test_first_use_of_the_default_preset_fetches_the_model_and_its_lora(
     assert cached_preset() == preset_files(preset_repos)
 
 
+def test_a_preset_is_cached_only_with_its_loras(preset_hub: FakeHub) -> None:
+    # sdxl-base shares pixel-art-xl's base: pulling it leaves the preset a LoRA short.
+    assert invoke("models", "pull", "sdxl-base").exit_code == 0
+    needs = f"needs {PIXEL_LORA}"
+
+    def state(model_id: str) -> str:
+        for line in invoke("models", "list").output.splitlines():
+            if line.split()[:1] == [model_id]:
+                return line.split(maxsplit=1)[1]
+        raise AssertionError(f"{model_id} not listed")
+
+    assert state("sdxl-base").startswith("cached")
+    assert state(PRESET).startswith(needs)
+    assert f"status:        {needs}" in invoke("models", "info", PRESET).output
+    assert invoke("models", "pull", PRESET).exit_code == 0
+    assert state(PRESET).startswith("cached")
+    assert "status:        cached, " in invoke("models", "info", PRESET).output
+
+
 def test_a_cached_model_loads_when_the_hub_cannot_be_reached(
     hub: FakeHub, closed_port: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

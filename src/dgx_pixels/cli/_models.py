@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from dgx_pixels.engine.models import ModelSpec
 
 __all__ = ["models"]
 
@@ -13,6 +19,26 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return f"{n} B"
+
+
+def _missing(spec: ModelSpec, cached: Collection[str]) -> list[str]:
+    """The hub repositories ``spec`` draws with (its base, then its LoRAs) that are not cached."""
+    return [repo for repo in [spec.source, *_lora_repos(spec)] if repo not in cached]
+
+
+def _lora_repos(spec: ModelSpec) -> list[str]:
+    """The hub repositories of ``spec``'s LoRAs (``owner/name`` of ``owner/name[/file]``)."""
+    return ["/".join(lora.id.split("/")[:2]) for lora in spec.loras]
+
+
+def _state(spec: ModelSpec, cached: Collection[str]) -> str:
+    """``cached``, ``not downloaded`` or what is still missing, for a hub model."""
+    missing = _missing(spec, cached)
+    if not missing:
+        return "cached"
+    if spec.source in missing:
+        return "not downloaded"
+    return f"needs {', '.join(missing)}"
 
 
 @click.group("models")
@@ -29,11 +55,7 @@ def list_models() -> None:
     cached = {repo.repo_id: repo for repo in cached_repos()}
     click.echo("model ids:")
     for spec in [*PRESETS.values(), *RANDOM_MODELS.values()]:
-        state = (
-            "built in"
-            if spec.kind == "random"
-            else ("cached" if spec.source in cached else "not downloaded")
-        )
+        state = "built in" if spec.kind == "random" else _state(spec, cached)
         click.echo(f"  {spec.id:<18} {state:<15} {spec.description}")
     click.echo(f"cache {hub_cache_dir()}:")
     if not cached:
@@ -99,8 +121,10 @@ def info(model_id: str) -> None:
     )
     if spec.kind == "hub":
         repos = {r.repo_id: r for r in cached_repos()}
-        repo = repos.get(spec.source)
-        state = f"cached, {_size(repo.size_bytes)}" if repo else "not downloaded"
+        state = _state(spec, repos)
+        if state == "cached":
+            size = sum(repos[repo].size_bytes for repo in [spec.source, *_lora_repos(spec)])
+            state = f"cached, {_size(size)}"
         click.echo(f"status:        {state}")
 
 
