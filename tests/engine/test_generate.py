@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from dgx_pixels.engine import Engine, GenerationResult, StepInfo
+from dgx_pixels.engine._random_models import write_random_lora
 from dgx_pixels.errors import (
     ImageReadError,
     InputError,
@@ -185,6 +186,23 @@ def test_init_and_mask_errors(
     Image.new("RGB", (64, 32)).save(wide)
     with pytest.raises(InputError, match="not the shape"):
         tiny_engine.generate([make_request(init=str(wide))])
+
+
+def test_a_kohya_lora_draws_as_its_peft_twin(
+    tiny_engine: Engine, make_request: MakeRequest, tmp_path: Path
+) -> None:
+    # Most LoRAs shared online (nerijs/pixel-art-xl among them, as far as we know)
+    # are in kohya's layout; diffusers converts it. The same weights in both
+    # layouts must draw the same pixels.
+    peft = write_random_lora(tmp_path / "peft.safetensors", seed=3)
+    kohya = write_random_lora(tmp_path / "kohya.safetensors", seed=3, layout="kohya")
+    drawn = [
+        run(tiny_engine, make_request(loras=(LoraRef(str(path), 0.8),))).images[0].raw
+        for path in (peft, kohya)
+    ]
+    assert_image_equal(drawn[1], drawn[0])
+    plain = run(tiny_engine, make_request()).images[0].raw
+    assert not np.array_equal(pixels(plain), pixels(drawn[0]))
 
 
 def test_loras_stack_and_unload(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["RANDOM_CONFIGS", "build_components", "byte_vocab", "write_random_lora"]
 
@@ -216,13 +216,22 @@ def build_components(source: str, *, device: Any, dtype: Any, seed: int = 0) -> 
 
 
 def write_random_lora(
-    path: Path, source: str = "sdxl-tiny", *, seed: int = 0, rank: int = 4
+    path: Path,
+    source: str = "sdxl-tiny",
+    *,
+    seed: int = 0,
+    rank: int = 4,
+    layout: Literal["peft", "kohya"] = "peft",
 ) -> Path:
-    """Write a peft-format LoRA with random weights for the ``source`` random model.
+    """Write a LoRA with random weights for the ``source`` random model.
 
     It covers the attention projections (``to_q``, ``to_k``, ``to_v``,
     ``to_out.0``) of the UNet, as SDXL style LoRAs do, so LoRA loading and
-    stacking run the real code path on random models. Written as safetensors.
+    stacking run the real code path on random models. Written as safetensors,
+    with peft's key names (``unet.<module>.lora_A.weight``) or kohya's, as
+    sd-scripts and most LoRAs shared online write them
+    (``lora_unet_<module with _>.lora_down.weight``, plus an ``alpha`` equal to
+    the rank, so both layouts of the same seed are the same LoRA).
     """
     import torch
     from safetensors.torch import save_file
@@ -233,8 +242,16 @@ def write_random_lora(
     for name, module in unet.named_modules():
         if name.endswith(("to_q", "to_k", "to_v", "to_out.0")):
             out_features, in_features = module.weight.shape
-            tensors[f"unet.{name}.lora_A.weight"] = torch.randn(rank, in_features, generator=gen)
-            tensors[f"unet.{name}.lora_B.weight"] = torch.randn(out_features, rank, generator=gen)
+            down = torch.randn(rank, in_features, generator=gen)
+            up = torch.randn(out_features, rank, generator=gen)
+            if layout == "peft":
+                tensors[f"unet.{name}.lora_A.weight"] = down
+                tensors[f"unet.{name}.lora_B.weight"] = up
+            else:
+                key = "lora_unet_" + name.replace(".", "_")
+                tensors[f"{key}.lora_down.weight"] = down
+                tensors[f"{key}.lora_up.weight"] = up
+                tensors[f"{key}.alpha"] = torch.tensor(float(rank))
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path))
     return path
