@@ -59,6 +59,7 @@ def test_generate_writes_sprites_previews_raws_and_metadata(tmp_path: Path) -> N
     opaque = rgba[rgba[..., 3] > 0][:, :3]
     assert {tuple(int(v) for v in c) for c in opaque} <= palette
     assert str(out / "a-knight-with-a-sword-5.png") in result.output
+    assert "random:sdxl-tiny has random weights: its sprites are noise" in result.stderr
 
 
 @pytest.mark.parametrize("source", ["json", "png"])

@@ -125,6 +125,12 @@ def generate(
     check_request(request)
     if not force:
         check_free(planned_files(request, out_dir))
+    if request.model.startswith("random:"):  # noise must never pass for a result
+        click.echo(
+            f"note: {request.model} has random weights: its sprites are noise, "
+            "for tests and benchmarks",
+            err=True,
+        )
     # 3. A warm worker with this model, when one answers and no local setting is asked for.
     if not (local or device or dtype or memory):
         worker = _worker_serving(request.model, worker_address)
