@@ -182,10 +182,10 @@ def fit_axes(along_x: Float, along_y: Float, width: int, height: int) -> tuple[A
     fx, fy = fit_axis(along_x, width), fit_axis(along_y, height)
     if 1 / MAX_ASPECT <= fx.period / fy.period <= MAX_ASPECT:
         return fx, fy
-    x_first = (
+    refit_x = (
         _on_lattice(fx) if _on_lattice(fx) != _on_lattice(fy) else fx.confidence <= fy.confidence
     )
-    if x_first:
+    if refit_x:
         return _near(fx, fy.period, along_x, width), fy
     return fx, _near(fy, fx.period, along_y, height)
 
