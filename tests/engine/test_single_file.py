@@ -158,10 +158,13 @@ def test_a_checkpoint_without_the_base_configs_is_one_line(
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 5, result.output
     [line] = errors(result)
-    assert line.startswith(f"Error: checkpoint {model} cannot be loaded (")
-    assert line.endswith(
-        "); a single-file SDXL checkpoint also needs the SDXL base configs: "
-        f"{pull_hint('sdxl-base')}"
+    why = {
+        "unreachable": "the Hugging Face hub cannot be reached;",
+        "offline": "HF_HUB_OFFLINE is set; unset it to fetch them (a few MB), or",
+    }[hub]
+    assert line == (
+        f"Error: checkpoint {model} needs the SDXL base configs ({SDXL_BASE}), which are not "
+        f"cached and {why} get them with: {pull_hint('sdxl-base')}"
     )
     assert "Traceback" not in result.output
     assert not out.exists()

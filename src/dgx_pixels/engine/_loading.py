@@ -18,7 +18,7 @@ from typing import Any
 from dgx_pixels.engine import _hub
 from dgx_pixels.engine._device import MemoryPlan, Placement
 from dgx_pixels.engine._random_models import build_components
-from dgx_pixels.engine.models import ModelSpec, pull_hint
+from dgx_pixels.engine.models import SDXL_BASE, ModelSpec, pull_hint, resolve_model
 from dgx_pixels.errors import ModelError, ModelNotFoundError
 
 __all__ = ["apply_memory_plan", "download_model", "load_pipeline", "quiet_libraries"]
@@ -83,8 +83,12 @@ def check_available(spec: ModelSpec) -> None:
     """Fail fast, before torch loads, when a hub model is neither cached nor downloadable.
 
     A cached model, or one the hub answers for, passes: the download itself
-    happens in :func:`load_pipeline`, with its progress bar.
+    happens in :func:`load_pipeline`, with its progress bar. A single-file
+    checkpoint holds only weights: diffusers builds the pipeline from the SDXL
+    base repository's configs, which must be cached or downloadable too.
     """
+    if spec.kind == "file":
+        _check_base_configs(spec)
     if spec.kind != "hub" or _cached_revision(spec.source) is not None:
         return
     if _hub.is_offline():
@@ -97,6 +101,25 @@ def check_available(spec: ModelSpec) -> None:
         raise ModelNotFoundError(
             f"model {_where(spec)} is not downloaded and the Hugging Face hub cannot be reached; "
             f"get it with: {pull_hint(spec.id)}",
+            model=spec.id,
+        )
+
+
+def _check_base_configs(spec: ModelSpec) -> None:
+    """Raise the one-line error when a checkpoint's SDXL base configs cannot be had."""
+    if _cached_revision(SDXL_BASE) is not None:
+        return
+    needs = f"checkpoint {spec.id} needs the SDXL base configs ({SDXL_BASE}), which are not cached"
+    if _hub.is_offline():
+        raise ModelNotFoundError(
+            f"{needs} and HF_HUB_OFFLINE is set; unset it to fetch them (a few MB), "
+            f"or get them with: {pull_hint('sdxl-base')}",
+            model=spec.id,
+        )
+    if _ask_hub(resolve_model("sdxl-base")) is not None:
+        raise ModelNotFoundError(
+            f"{needs} and the Hugging Face hub cannot be reached; "
+            f"get them with: {pull_hint('sdxl-base')}",
             model=spec.id,
         )
 
