@@ -33,6 +33,13 @@ def test_a_missing_root_is_one_line(tmp_path: Path) -> None:
     assert result.output.strip().endswith("is not a folder")
 
 
+@pytest.mark.parametrize("folder", ["/", "~"])
+def test_a_root_that_confines_nothing_is_refused(folder: str) -> None:
+    result = CliRunner().invoke(cli, ["mcp", "--root", folder])
+    assert result.exit_code == 2
+    assert "would let tools reach every file; give --root" in result.output
+
+
 def test_importing_the_server_imports_no_torch() -> None:
     code = "import sys, dgx_pixels.mcp\nprint('TORCH', 'torch' in sys.modules)\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -45,6 +45,13 @@ class ProjectRoot:
         resolved = Path(folder).expanduser().resolve()
         if not resolved.is_dir():
             raise InputError(f"project root {resolved} is not a folder", path=str(resolved))
+        if resolved == Path(resolved.anchor) or resolved == Path.home().resolve():
+            # Some clients start servers in / (Cursor does): that root would confine nothing.
+            raise InputError(
+                f"project root {resolved} would let tools reach every file; give --root "
+                "the game project's folder",
+                path=str(resolved),
+            )
         return cls(resolved)
 
     def inside(self, given: str, *, what: str) -> Path:
