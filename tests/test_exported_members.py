@@ -27,6 +27,7 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.jobs",
     "dgx_pixels.metrics",
     "dgx_pixels.mcp",
+    "dgx_pixels.doctor",
 ]
 
 

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "ping",
         "Does a worker answer? (exit 0: yes; for healthchecks)",
     ),
+    "doctor": ("dgx_pixels.cli._doctor", "doctor", "What this machine has and lacks, with fixes."),
     "mcp": ("dgx_pixels.cli._mcp", "mcp", "MCP server for AI assistants (stdio or HTTP)."),
 }
 
