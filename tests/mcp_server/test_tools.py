@@ -58,6 +58,10 @@ async def test_lists_exactly_the_tools_that_exist(server: Any) -> None:
     request_fields = set(GenerationRequest.__dataclass_fields__) - {"extra"}
     generate_params = set(tools["generate"].input_schema["properties"])
     assert generate_params == request_fields | {"force"}
+    read_only = {
+        name for name, tool in tools.items() if tool.annotations and tool.annotations.read_only_hint
+    }
+    assert read_only == {"palette_list", "palette_show", "jobs_list", "jobs_status", "models_list"}
 
 
 async def test_generate_reports_progress_and_returns_real_files(server: Any, root: Path) -> None:

@@ -26,7 +26,7 @@ from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import AsyncClient, job_error, resolve_address
 from dgx_pixels.jobs.security import is_loopback
 from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
-from dgx_pixels.mcp._images import PaletteText, PathText, SizeText, palette_argument
+from dgx_pixels.mcp._images import READ_ONLY, PaletteText, PathText, SizeText, palette_argument
 from dgx_pixels.mcp._results import tool_errors, tool_result
 from dgx_pixels.mcp._root import ProjectRoot
 from dgx_pixels.request import (
@@ -229,7 +229,7 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
             }
             return await anyio.to_thread.run_sync(lambda: tool_result(metadata, sprites))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def jobs_list(
         state: Annotated[list[JobStateName], Field(max_length=5)] | None = None,
         limit: Annotated[int, Field(ge=1, le=p.MAX_PAGE)] = 20,
@@ -241,7 +241,7 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
                 page = await client.jobs(state, limit=limit, offset=offset)
             return {"total": page.total, "jobs": [_job_summary(j) for j in page.jobs]}
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def jobs_status(job_id: Annotated[int, Field(ge=1)]) -> dict[str, Any]:
         """One job's state, outputs and error."""
         with tool_errors():
@@ -255,7 +255,7 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
             async with link.client() as client:
                 return _job_summary(await client.cancel(job_id))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def models_list() -> dict[str, Any]:
         """Known model ids, what the Hugging Face cache holds, and what the worker serves."""
         from dgx_pixels.cli._models import _state

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from dgx_pixels.cli._params import parse_size, plan_outputs
@@ -37,7 +37,7 @@ from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE
 from dgx_pixels.pixel.restore import restore as restore_image
 from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
 
-__all__ = ["palette_argument", "register_image_tools"]
+__all__ = ["READ_ONLY", "palette_argument", "register_image_tools"]
 
 PathText = Annotated[str, Field(min_length=1, max_length=MAX_PATH_CHARS)]
 SizeText = Annotated[str, Field(min_length=1, max_length=16, description="32 or 32x48")]
@@ -45,6 +45,8 @@ PaletteText = Annotated[
     str,
     Field(min_length=1, max_length=MAX_PATH_CHARS, description="Built-in name, file, or auto:N"),
 ]
+#: Tools that only read (an assistant may call them without asking).
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 Dither = Literal["none", "ordered", "error-diffusion"]
 Background = Annotated[str, Field(max_length=16, description="keep, transparent or #rrggbb")]
 
@@ -178,14 +180,14 @@ def register_image_tools(server: MCPServer, root: ProjectRoot) -> None:
             metadata = await anyio.to_thread.run_sync(work)
             return tool_result(metadata, [target])
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     def palette_list() -> dict[str, Any]:
         """The built-in palettes: name and colour count (as `dgx-pixels palette list`)."""
         return {
             "palettes": [{"name": n, "colors": len(builtin_palette(n))} for n in builtin_names()]
         }
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     def palette_show(name: PaletteText) -> dict[str, Any]:
         """The colours of NAME: a built-in, a .hex/.gpl/.pal file or '#rrggbb,...'."""
         with tool_errors():
