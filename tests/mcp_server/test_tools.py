@@ -126,6 +126,25 @@ async def test_cancelling_the_call_cancels_the_job(server: Any, worker: SpawnedW
         assert listed.structured_content["state"] == "cancelled"
 
 
+async def test_jobs_cancel_cancels_a_queued_or_running_job(
+    server: Any, worker: SpawnedWorker
+) -> None:
+    with JobClient(worker.address) as jobs:
+        long = GenerationRequest(
+            prompt="a long job", model="random:sdxl-tiny", size=(16, 16), steps=200, seed=1
+        )
+        job = jobs.submit(long)
+        async with Client(server[0]) as client:
+            answer = await client.call_tool("jobs_cancel", {"job_id": job.id})
+        assert not answer.is_error, text_of(answer)
+        assert answer.structured_content is not None
+        assert answer.structured_content["id"] == job.id
+        assert answer.structured_content["state"] in ("cancelled", "running")  # running: stopping
+        with anyio.fail_after(30):
+            while jobs.status(job.id).state != "cancelled":
+                await anyio.sleep(0.05)
+
+
 async def test_paths_outside_the_root_are_refused_and_named(server: Any, root: Path) -> None:
     outside = root.parent / "outside"
     outside.mkdir()
