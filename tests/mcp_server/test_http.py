@@ -63,7 +63,10 @@ async def test_the_sdk_client_with_the_token_calls_tools(http_server: str) -> No
         names = {tool.name for tool in (await client.list_tools()).tools}
         listed = await client.call_tool("palette_list", {})
         no_worker = await client.call_tool("jobs_list", {})
+        escape = await client.call_tool("generate", {"prompt": "a slime", "out": "/tmp"})
     assert "generate" in names
     assert not listed.is_error
     assert no_worker.is_error  # --no-spawn and nothing at the address: a tool error, not a crash
     assert "no worker answered" in no_worker.content[0].text  # type: ignore[union-attr]
+    # Arguments are checked before the worker is asked: the escape, not the missing worker.
+    assert "outside the project root" in escape.content[0].text  # type: ignore[union-attr]

@@ -194,10 +194,15 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
             if fast:
                 given["fast"] = True
             given["out"] = out or f"outputs/{dt.date.today().isoformat()}"
+            # Checked in full before the worker is asked anything; without a model
+            # the request names the worker's, filled in below.
+            request = _request_paths(
+                root, _build_request(prompt, None, {"model": link.model, **given})
+            )
             async with link.client() as client:
                 pong = await link.ensure(client)
-                given.setdefault("model", pong.model)
-                request = _request_paths(root, _build_request(prompt, None, given))
+                if model is None:
+                    request = request.replace(model=pong.model)
                 # 2. Queue it, and follow it until it ends.
                 job = await client.submit(request, force=force)
                 await ctx.report_progress(0, request.steps, f"job {job.id} queued")
