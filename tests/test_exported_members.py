@@ -26,6 +26,8 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.assets",
     "dgx_pixels.jobs",
     "dgx_pixels.metrics",
+    "dgx_pixels.mcp",
+    "dgx_pixels.doctor",
 ]
 
 
@@ -59,6 +61,14 @@ def test_every_error_is_in_the_tree() -> None:
 
 def test_request_surface() -> None:
     assert {"GenerationRequest", "LoraRef", "DEFAULT_MODEL"} <= set(dgx_pixels.request.__all__)
+
+
+def test_mcp_surface() -> None:
+    mcp = importlib.import_module("dgx_pixels.mcp")
+    assert sorted(mcp.__all__) == [
+        "OutsideRootError", "ProjectRoot", "ServerConfig", "WorkerLink", "build_server",
+        "serve_http", "serve_stdio",
+    ]  # fmt: skip
 
 
 def test_pixel_and_engine_import_without_torch() -> None:

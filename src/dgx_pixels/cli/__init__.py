@@ -40,6 +40,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "jobs": ("dgx_pixels.cli._jobs", "jobs", "List jobs (--json for scripts)."),
     "watch": ("dgx_pixels.cli._jobs", "watch", "Show a job's live progress until it ends."),
     "cancel": ("dgx_pixels.cli._jobs", "cancel", "Cancel a queued or running job."),
+    "ping": (
+        "dgx_pixels.cli._ping",
+        "ping",
+        "Does a worker answer? (exit 0: yes; for healthchecks)",
+    ),
+    "doctor": ("dgx_pixels.cli._doctor", "doctor", "What this machine has and lacks, with fixes."),
+    "mcp": ("dgx_pixels.cli._mcp", "mcp", "MCP server for AI assistants (stdio or HTTP)."),
 }
 
 
