@@ -1,0 +1,122 @@
+"""Independent readers of our files, made by others, set up once per machine.
+
+The two Aseprite readers on PyPI (``aseprite``, ``aseprite-reader``) need
+Python >= 3.12 while the project runs on 3.11, so they get a small venv of
+their own, created on first use under pytest's cache folder (keyed by their
+versions) and reused by later sessions. Where no Python 3.12 exists, or the
+packages cannot be installed, the tests that need them are skipped with the
+reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ASEPRITE_READERS = ("aseprite==0.1.0", "aseprite-reader==1.1.0")
+_PY312 = ("/root/.pyenv/versions/3.12.1/bin/python3.12", "python3.12", "python3.13")
+
+# Dumps what both readers see in each .aseprite file named on the command line.
+_DUMP_ASEPRITE = r"""
+import base64, json, sys
+import aseprite
+from aseprite_reader import AsepriteFile
+from aseprite_reader.render import frame_to_image
+
+out = {}
+for path in sys.argv[1:]:
+    s = aseprite.Sprite.open(path)
+    frames = [s.image(i).convert("RGBA").tobytes() for i in range(len(s.frames))]
+    r = AsepriteFile(path)
+    out[path] = {
+        "size": list(s.size),
+        "durations": [f.duration_ms for f in s.frames],
+        "pixels": [base64.b64encode(p).decode() for p in frames],
+        "layers": [layer.name for layer in s.layers],
+        "tags": [
+            {"name": t.name, "from": t.from_frame, "to": t.to_frame,
+             "direction": int(t.direction), "repeat": t.repeat}
+            for t in s.tags
+        ],
+        "palette": ["#%02x%02x%02x%02x" % (c.r, c.g, c.b, c.a) for c in s.palette_at(0)],
+        "slices": [
+            {"name": sl.name, "keys": [
+                {"frame": k.frame, "bounds": [k.x, k.y, k.width, k.height],
+                 "pivot": list(k.pivot) if k.pivot is not None else None}
+                for k in sl.keys]}
+            for sl in s.slices
+        ],
+        "reader2": {
+            "size": [r.header.width, r.header.height],
+            "durations": [f.duration for f in r.frames],
+            "tags": [
+                {"name": t.name, "from": t.from_frame, "to": t.to_frame,
+                 "direction": t.loop_animation_direction, "repeat": t.repeat}
+                for t in r.tags
+            ],
+            "pixels": [
+                base64.b64encode(frame_to_image(r, f).convert("RGBA").tobytes()).decode()
+                for f in r.frames
+            ],
+        },
+    }
+json.dump(out, sys.stdout)
+"""
+
+
+def _python312() -> str | None:
+    for candidate in _PY312:
+        found = candidate if os.path.isabs(candidate) else shutil.which(candidate)
+        if found and os.access(found, os.X_OK):
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def aseprite_python(request: pytest.FixtureRequest) -> str:
+    """A Python >= 3.12 with both Aseprite readers installed (skips where impossible)."""
+    base = _python312()
+    if base is None:
+        pytest.skip("no Python >= 3.12 here; the Aseprite readers on PyPI need it")
+    key = "aseprite-readers-" + "-".join(p.replace("==", "_") for p in ASEPRITE_READERS)
+    venv = Path(request.config.cache.mkdir(key)) / "venv"
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    if not stamp.exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        made = subprocess.run([base, "-m", "venv", str(venv)], capture_output=True, text=True)
+        if made.returncode != 0:
+            pytest.skip(f"cannot make a Python 3.12 venv: {made.stderr.strip()[-300:]}")
+        pip = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *ASEPRITE_READERS],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if pip.returncode != 0:
+            pytest.skip(f"cannot install {ASEPRITE_READERS}: {pip.stderr.strip()[-300:]}")
+        stamp.touch()
+    return str(python)
+
+
+def read_aseprite(python: str, *paths: Path) -> dict[str, Any]:
+    """What the two independent readers see in each of ``paths``."""
+    done = subprocess.run(
+        [python, "-c", _DUMP_ASEPRITE, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+__all__ = ["ASEPRITE_READERS", "aseprite_python", "read_aseprite"]
