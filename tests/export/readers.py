@@ -1,5 +1,10 @@
 """Independent readers of our files, made by others, set up once per machine.
 
+RON (Bevy's ``.meta`` and bevy_asset_loader's ``.assets.ron``): the ``ron``
+crate, as Debian packages it (``librust-ron-dev``), built offline by cargo
+from ``/usr/share/cargo/registry`` into a tiny program (``ron_check/``) once
+per version of its source; skipped where cargo or the crate is absent.
+
 The two Aseprite readers on PyPI (``aseprite``, ``aseprite-reader``) need
 Python >= 3.12 while the project runs on 3.11, so they get a small venv of
 their own, created on first use under pytest's cache folder (keyed by their
@@ -10,6 +15,7 @@ reason.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -119,4 +125,56 @@ def read_aseprite(python: str, *paths: Path) -> dict[str, Any]:
     return data
 
 
-__all__ = ["ASEPRITE_READERS", "aseprite_python", "read_aseprite"]
+_REGISTRY = Path("/usr/share/cargo/registry")
+_RON_CHECK = Path(__file__).parent / "ron_check"
+_CARGO_CONFIG = f"""
+[source.crates-io]
+replace-with = "debian"
+[source.debian]
+directory = "{_REGISTRY}"
+[net]
+offline = true
+"""
+
+
+@pytest.fixture(scope="session")
+def ron_check(request: pytest.FixtureRequest) -> str:
+    """The ``ron_check`` program, built once (skips without cargo or Debian's ron crate)."""
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        pytest.skip("no cargo here to build the RON checker")
+    if not any(_REGISTRY.glob("ron-0.*")):
+        pytest.skip(f"Rust's ron crate is not in {_REGISTRY} (apt-get install librust-ron-dev)")
+    sources = [_RON_CHECK / "Cargo.toml", _RON_CHECK / "src" / "main.rs"]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
+    work = Path(request.config.cache.mkdir(f"ron-check-{digest}"))
+    binary = work / "target" / "release" / "ron_check"
+    if not binary.exists():
+        (work / "src").mkdir(exist_ok=True)
+        shutil.copy(sources[0], work / "Cargo.toml")
+        shutil.copy(sources[1], work / "src" / "main.rs")
+        (work / "cargo-home").mkdir(exist_ok=True)
+        (work / "cargo-home" / "config.toml").write_text(_CARGO_CONFIG)
+        env = {**os.environ, "CARGO_HOME": str(work / "cargo-home")}
+        built = subprocess.run(
+            [cargo, "build", "--release", "--offline", "-q"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if built.returncode != 0:
+            pytest.skip(f"cannot build the RON checker offline: {built.stderr.strip()[-400:]}")
+    return str(binary)
+
+
+def read_ron(binary: str, *paths: Path) -> dict[str, Any]:
+    """Each file as the ``ron`` crate parses it (after the typed Bevy-shape checks)."""
+    done = subprocess.run([binary, *map(str, paths)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+__all__ = ["ASEPRITE_READERS", "aseprite_python", "read_aseprite", "read_ron", "ron_check"]

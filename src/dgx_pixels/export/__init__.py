@@ -7,7 +7,8 @@ It never imports the engine. Each target is one module with one
 :func:`write_files` is the only thing that writes them, confined to the
 target folder, never replacing a file without ``force``, always atomically.
 
-Targets: ``aseprite`` (:mod:`dgx_pixels.export.aseprite`).
+Targets: ``bevy`` (:mod:`dgx_pixels.export.bevy`), ``aseprite``
+(:mod:`dgx_pixels.export.aseprite`); the details are in ``docs/export.md``.
 
 Errors come from :mod:`dgx_pixels.errors`::
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.export import aseprite
+from dgx_pixels.export import aseprite, bevy
 from dgx_pixels.export._asset import load_asset
 from dgx_pixels.export._target import Target, places
 from dgx_pixels.export._writer import OutFile, Written, write_files
@@ -21,6 +21,13 @@ MAX_ASSETS = 256
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
+        Target(
+            "bevy",
+            bevy.SUFFIX,
+            bevy.plan,
+            "sheet + nearest .meta + bevy_asset_loader .assets.ron + clips/terrain + .aseprite",
+            bevy.assets_folder,
+        ),
         Target(
             "aseprite",
             aseprite.SUFFIX,

@@ -73,7 +73,7 @@ def places(
         layout = [(PurePosixPath("assets", a.name), a.name) for a in assets]
     else:
         assert out is not None
-        if out.suffix.lower() == target.suffix and not out.is_dir():
+        if target.suffix and out.suffix.lower() == target.suffix and not out.is_dir():
             if len(assets) != 1:
                 raise InputError(
                     f"-o {out} names one file but {len(assets)} assets were given; "
