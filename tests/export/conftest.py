@@ -7,16 +7,15 @@
 - ``wang16`` and ``blob47``: tilesets painted from the DCSS grass and dirt
   floors, a quadrant (wang16) or an edge/corner band (blob47) per terrain.
 
-Sets are written as ``manifest.json`` by :func:`write_manifest`, in the
-``dgx-pixels/asset@1`` layout the sprite-set work writes.
+Sets are written by the asset store's own writer (``assets.write_asset``
+with a ``Manifest``), as the sprite-set commands write them; ``packed`` is
+the animation again as a tight, trimmed sheet.
 """
 
 from __future__ import annotations
 
-import json
 from itertools import product
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -24,14 +23,6 @@ from PIL import Image
 DATA = Path(__file__).resolve().parents[1] / "data"
 EXPORT_DATA = DATA / "export"
 CELL = 32
-
-
-def write_manifest(folder: Path, document: dict[str, Any], sheet: Image.Image) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    sheet.save(folder / document["sheet"]["image"])
-    path = folder / "manifest.json"
-    path.write_text(json.dumps({"format": "dgx-pixels/asset@1", **document}, indent=2))
-    return folder
 
 
 def make_sprite(base: Path) -> Path:
@@ -59,49 +50,56 @@ def make_sprite(base: Path) -> Path:
     return files.metadata
 
 
-def make_animation(base: Path) -> Path:
+def make_animation(base: Path, *, packed: bool = False) -> Path:
+    from dgx_pixels.assets import Frame, Manifest, Sheet, Tag, write_asset
+
     pad = 2
-    frames = [Image.open(EXPORT_DATA / f"boomerang{i}.png").convert("RGBA") for i in range(4)]
-    sheet = Image.new("RGBA", (2 * CELL + pad, 2 * CELL + pad), (0, 0, 0, 0))
-    records = []
-    for i, frame in enumerate(frames):
-        x, y = (i % 2) * (CELL + pad), (i // 2) * (CELL + pad)
-        sheet.paste(frame, (x, y))
-        records.append(
-            {
-                "file": f"frames/spin_{i}.png",
-                "rect": [x, y, CELL, CELL],
-                "duration_ms": [80, 80, 120, 60][i],
-                "pivot": [16, 28] if i < 3 else [15, 27],
-            }
-        )
-    document = {
-        "kind": "animation",
-        "name": "boomerang-spin",
-        "cell": [CELL, CELL],
-        "sheet": {
-            "image": "sheet.png",
-            "size": list(sheet.size),
-            "columns": 2,
-            "rows": 2,
-            "padding": pad,
-            "extrude": 0,
-            "offset": [0, 0],
-        },
-        "frames": records,
-        "tags": [
-            {"name": "spin", "from": 0, "to": 3, "direction": "forward", "loop": True, "fps": 12},
-            {
-                "name": "wobble",
-                "from": 1,
-                "to": 2,
-                "direction": "pingpong",
-                "loop": False,
-                "fps": 8,
-            },
-        ],
-    }
-    return write_manifest(base / "boomerang-spin", document, sheet)
+    cells = [Image.open(EXPORT_DATA / f"boomerang{i}.png").convert("RGBA") for i in range(4)]
+    files: dict[str, Image.Image] = {f"frames/spin_{i}.png": c for i, c in enumerate(cells)}
+    durations, pivots = [80, 80, 120, 60], [(16, 28), (16, 28), (16, 28), (15, 27)]
+    frames = []
+    if packed:  # each frame trimmed to its opaque box, packed in one row
+        boxes = [c.getbbox() or (0, 0, 1, 1) for c in cells]
+        width = sum(b[2] - b[0] for b in boxes)
+        sheet = Image.new("RGBA", (width, max(b[3] - b[1] for b in boxes)), (0, 0, 0, 0))
+        x = 0
+        for i, (c, b) in enumerate(zip(cells, boxes, strict=True)):
+            w, h = b[2] - b[0], b[3] - b[1]
+            sheet.paste(c.crop(b), (x, 0))
+            frames.append(
+                Frame(
+                    f"frames/spin_{i}.png",
+                    (x, 0, w, h),
+                    durations[i],
+                    pivots[i],
+                    trimmed=True,
+                    source_rect=(b[0], b[1], w, h),
+                )
+            )
+            x += w
+        layout = Sheet("sheet.png", sheet.size, "packed")
+    else:
+        sheet = Image.new("RGBA", (2 * CELL + pad, 2 * CELL + pad), (0, 0, 0, 0))
+        for i, c in enumerate(cells):
+            x, y = (i % 2) * (CELL + pad), (i // 2) * (CELL + pad)
+            sheet.paste(c, (x, y))
+            frames.append(
+                Frame(f"frames/spin_{i}.png", (x, y, CELL, CELL), durations[i], pivots[i])
+            )
+        layout = Sheet("sheet.png", sheet.size, "grid", columns=2, rows=2, padding=pad)
+    files["sheet.png"] = sheet
+    manifest = Manifest(
+        kind="animation" if not packed else "sheet",
+        name="boomerang-spin" if not packed else "boomerang-packed",
+        cell=(CELL, CELL),
+        frames=tuple(frames),
+        sheet=layout,
+        tags=(
+            Tag("spin", 0, 3, "forward", loop=True, fps=12),
+            Tag("wobble", 1, 2, "pingpong", loop=False, fps=8),
+        ),
+    )
+    return write_asset(base / manifest.name, manifest, files)
 
 
 def wang16_tiles() -> list[list[int]]:
@@ -151,34 +149,38 @@ def paint_tile(wangid: list[int], grass: Image.Image, dirt: Image.Image) -> Imag
 
 
 def make_tileset(base: Path, layout: str) -> Path:
+    from dgx_pixels.assets import Frame, Manifest, Sheet, Terrain, TileInfo, Tileset, write_asset
+
     grass = Image.open(EXPORT_DATA / "grass0.png").convert("RGBA")
     dirt = Image.open(EXPORT_DATA / "dirt0.png").convert("RGBA")
     wangids = wang16_tiles() if layout == "wang16" else blob47_tiles()
     columns = 4 if layout == "wang16" else 8
     rows = -(-len(wangids) // columns)
     sheet = Image.new("RGBA", (columns * CELL, rows * CELL), (0, 0, 0, 0))
-    frames = []
+    frames, files = [], {}
     for i, wangid in enumerate(wangids):
         x, y = (i % columns) * CELL, (i // columns) * CELL
-        sheet.paste(paint_tile(wangid, grass, dirt), (x, y))
-        frames.append({"rect": [x, y, CELL, CELL], "duration_ms": 100})
-    document = {
-        "kind": "tileset",
-        "name": f"grass-dirt-{layout}",
-        "cell": [CELL, CELL],
-        "sheet": {"image": "sheet.png", "size": list(sheet.size), "columns": columns, "rows": rows},
-        "frames": frames,
-        "tags": [],
-        "tileset": {
-            "layout": layout,
-            "terrains": [
-                {"name": "grass", "color": "#38b764"},
-                {"name": "dirt", "color": "#a7702c"},
-            ],
-            "tiles": [{"index": i, "wangid": w} for i, w in enumerate(wangids)],
-        },
-    }
-    return write_manifest(base / f"grass-dirt-{layout}", document, sheet)
+        tile = paint_tile(wangid, grass, dirt)
+        sheet.paste(tile, (x, y))
+        files[f"tiles/{i}.png"] = tile
+        frames.append(Frame(f"tiles/{i}.png", (x, y, CELL, CELL)))
+    files["sheet.png"] = sheet
+    manifest = Manifest(
+        kind="tileset",
+        name=f"grass-dirt-{layout}",
+        cell=(CELL, CELL),
+        frames=tuple(frames),
+        sheet=Sheet("sheet.png", sheet.size, "grid", columns=columns, rows=rows),
+        tileset=Tileset(
+            layout,
+            (Terrain("grass", "#38b764"), Terrain("dirt", "#a7702c")),
+            tuple(
+                TileInfo(i, tuple(w), 1 if layout == "blob47" else 0)  # type: ignore[arg-type]
+                for i, w in enumerate(wangids)
+            ),
+        ),
+    )
+    return write_asset(base / manifest.name, manifest, files)
 
 
 @pytest.fixture(scope="session")
@@ -189,6 +191,7 @@ def made_assets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "animation": make_animation(base),
         "wang16": make_tileset(base, "wang16"),
         "blob47": make_tileset(base, "blob47"),
+        "packed": make_animation(base, packed=True),
     }
 
 

@@ -57,6 +57,19 @@ def test_every_frame_reads_back_as_our_png_frame(
     assert got["layers"] == [asset.name]
 
 
+def test_a_packed_trimmed_sheet_exports_whole_frames(
+    made_assets: dict[str, Path], aseprite_python: str, tmp_path: Path
+) -> None:
+    packed, grid = load_asset(made_assets["packed"]), load_asset(made_assets["animation"])
+    export([made_assets["packed"]], to="aseprite", out=tmp_path)
+    seen = read_aseprite(aseprite_python, tmp_path / "boomerang-packed.aseprite")
+    (got,) = seen.values()
+    expected = [visible(grid.frame_image(i).tobytes()) for i in range(4)]
+    assert [visible(base64.b64decode(p)) for p in got["pixels"]] == expected
+    assert packed.sheet_path is None  # laid out afresh: trimmed frames back in their cells
+    assert got["durations"] == [80, 80, 120, 60]
+
+
 def test_tags_directions_and_repeats_read_back(
     made_assets: dict[str, Path], seen: dict[str, dict]
 ) -> None:

@@ -5,7 +5,12 @@ Every asset becomes one :class:`Asset`, whatever wrote it:
 - a single sprite (``NAME.png`` with its ``NAME.json`` sidecar from
   :func:`dgx_pixels.assets.save_result`): a one-frame sheet;
 - a set (animation, sheet, tiles, tileset): its folder's ``manifest.json``
-  (the asset manifest, ``dgx-pixels/asset@1``; see ``docs/assets.md``).
+  (``dgx-pixels/asset@1``, read and checked by
+  :func:`dgx_pixels.assets.read_manifest`; see ``docs/assets.md``).
+
+A plain grid sheet is exported as it is (its extrusion becomes padding and
+offset); a packed or trimmed sheet, or none, is laid out afresh as a grid of
+full cells, so every target sees whole frames on a grid.
 
 An asset is named by its folder, its manifest, its sidecar or its PNG.
 Everything read is bounded (file size, frame, tag and tile counts, name
@@ -15,8 +20,9 @@ lengths) and every path a manifest names stays inside the asset's folder.
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,7 +35,6 @@ from dgx_pixels.image_files import read_image
 
 __all__ = [
     "DIRECTIONS",
-    "LAYOUTS",
     "MANIFEST_FORMAT",
     "MANIFEST_NAME",
     "Asset",
@@ -41,28 +46,21 @@ __all__ = [
     "load_asset",
 ]
 
-#: The format tag of an asset manifest.
+#: The format tag of an asset manifest (``dgx_pixels.assets.ASSET_FORMAT``).
 MANIFEST_FORMAT = "dgx-pixels/asset@1"
 #: The manifest's file name inside an asset folder.
 MANIFEST_NAME = "manifest.json"
-#: Tag playback directions (Aseprite's four).
+#: Tag playback directions: the manifest's three, and Aseprite's fourth.
 DIRECTIONS = ("forward", "reverse", "pingpong", "pingpong_reverse")
-#: Autotile layouts of a tileset.
-LAYOUTS = ("wang16", "blob47")
 
-_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-_MAX_FRAMES = 4096
-_MAX_TAGS = 1024
-_MAX_TERRAINS = 64
-_MAX_NAME = 64
-_MAX_DURATION_MS = 65535  # Aseprite stores a frame's duration in a WORD
+_MAX_JSON_BYTES = 16 * 1024 * 1024
+_MAX_NAME = 100
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One frame (or tile) of a sheet: where it is and how long it shows."""
+    """One frame (or tile) of the sheet: where it is and how long it shows."""
 
     rect: tuple[int, int, int, int]  # x, y, w, h in the sheet
     duration_ms: int = 100
@@ -100,6 +98,7 @@ class Tile:
 
     index: int
     wangid: tuple[int, int, int, int, int, int, int, int]
+    terrain: int = 0  # the tile's own (centre) terrain; 0 when the layout has none (wang16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +117,7 @@ class Asset:
     name: str
     kind: str
     source: Path  # the manifest or sidecar it was read from
-    sheet_path: Path
+    sheet_path: Path | None  # the sheet as it is on disk, or None: ``sheet`` was composed
     sheet: Image.Image = field(repr=False, compare=False)
     cell: tuple[int, int]
     columns: int
@@ -180,7 +179,7 @@ def load_asset(path: str | Path) -> Asset:
     if p.suffix.lower() == ".json":
         document = _read_json(p)
         if document.get("format") == MANIFEST_FORMAT:
-            return _from_manifest(p, document)
+            return _from_manifest(p)
         return _from_sidecar(p)
     if p.suffix.lower() == ".png":
         sidecar = p.with_suffix(".json")
@@ -266,35 +265,61 @@ def _image_colours(image: Image.Image) -> tuple[str, ...]:
 # -- manifests --------------------------------------------------------------------
 
 
-def _from_manifest(path: Path, document: Mapping[str, Any] | None = None) -> Asset:
-    doc = _read_json(path) if document is None else document
-    where = str(path)
-    if doc.get("format") != MANIFEST_FORMAT:
-        raise InputError(f"{path}: not an asset manifest (format {MANIFEST_FORMAT})", path=where)
-    kind = _str(doc, "kind", path)
-    name = _check_name(_str(doc, "name", path), path, "name")
-    cell = _pair(doc.get("cell"), path, "cell", minimum=1)
-    sheet_doc = doc.get("sheet")
-    if not isinstance(sheet_doc, Mapping):
-        raise InputError(f"{path}: 'sheet' must be an object", path=where)
-    sheet_path = _inside(path.parent, _str(sheet_doc, "image", path, "sheet.image"), path, "sheet")
-    sheet = read_image(sheet_path)
-    columns = _int(sheet_doc.get("columns"), path, "sheet.columns", 1, _MAX_FRAMES)
-    rows = _int(sheet_doc.get("rows"), path, "sheet.rows", 1, _MAX_FRAMES)
-    padding = _padding(sheet_doc.get("padding", 0), path)
-    offset = _pair(sheet_doc.get("offset", [0, 0]), path, "sheet.offset", minimum=0)
-    frames = _frames(doc.get("frames"), path, sheet.size, cell, name)
-    tags = _tags(doc.get("tags", []), path, len(frames))
-    palette = _palette(doc.get("palette", []), path)
-    tileset = _tileset(doc.get("tileset"), path, len(frames)) if kind == "tileset" else None
-    if kind == "tileset" and tileset is None:
-        raise InputError(f"{path}: a tileset manifest needs a 'tileset' object", path=where)
+def _from_manifest(path: Path) -> Asset:
+    """An asset folder's manifest (read and checked by :func:`assets.read_manifest`)."""
+    from dgx_pixels.assets import read_manifest
+
+    manifest = read_manifest(path)
+    folder = (path if path.is_dir() else path.parent).resolve()
+    source = folder / MANIFEST_NAME
+    cell = manifest.cell
+    pivots = [f.pivot for f in manifest.frames]
+    has_pivots = any(p != (0, 0) for p in pivots)  # (0, 0) everywhere: none was set
+    sheet = manifest.sheet
+    if sheet is not None and sheet.layout == "grid" and not any(f.trimmed for f in manifest.frames):
+        # A plain grid: exported as it is, extrusion and all.
+        sheet_path = folder / sheet.image
+        image = read_image(sheet_path)
+        step = sheet.padding + 2 * sheet.extrude
+        columns, rows = sheet.columns or 1, sheet.rows or 1
+        padding = (step, step)
+        offset = (sheet.offset[0] + sheet.extrude, sheet.offset[1] + sheet.extrude)
+        rects = [f.rect for f in manifest.frames]
+    else:
+        # Packed, trimmed or no sheet: every frame at full cell size on a fresh grid.
+        cells = _cell_images(manifest, folder)
+        columns = sheet.columns if sheet is not None and sheet.columns else _columns(len(cells))
+        rows = -(-len(cells) // columns)
+        image = Image.new("RGBA", (columns * cell[0], rows * cell[1]), (0, 0, 0, 0))
+        rects = []
+        for i, picture in enumerate(cells):
+            x, y = (i % columns) * cell[0], (i // columns) * cell[1]
+            image.paste(picture, (x, y))
+            rects.append((x, y, *cell))
+        sheet_path, padding, offset = None, (0, 0), (0, 0)
+    frames = tuple(
+        Frame(
+            (rect[0], rect[1], rect[2], rect[3]),
+            f.duration_ms,
+            f.pivot if has_pivots else None,
+            PurePosixPath(f.file).stem,
+        )
+        for rect, f in zip(rects, manifest.frames, strict=True)
+    )
+    tags = tuple(Tag(t.name, t.from_, t.to, t.direction, t.loop, t.fps) for t in manifest.tags)
+    tileset = None
+    if manifest.tileset is not None:
+        tileset = Tileset(
+            manifest.tileset.layout,
+            tuple(Terrain(t.name, t.color) for t in manifest.tileset.terrains),
+            tuple(Tile(t.index, t.wangid, t.terrain) for t in manifest.tileset.tiles),
+        )
     return Asset(
-        name=name,
-        kind=kind,
-        source=path,
+        name=manifest.name,
+        kind=manifest.kind,
+        source=source,
         sheet_path=sheet_path,
-        sheet=sheet,
+        sheet=image,
         cell=cell,
         columns=columns,
         rows=rows,
@@ -302,138 +327,41 @@ def _from_manifest(path: Path, document: Mapping[str, Any] | None = None) -> Ass
         offset=offset,
         frames=frames,
         tags=tags,
-        palette=palette or _image_colours(sheet),
+        palette=manifest.palette or _image_colours(image),
         tileset=tileset,
     )
 
 
-def _frames(
-    value: object, path: Path, size: tuple[int, int], cell: tuple[int, int], name: str
-) -> tuple[Frame, ...]:
-    if not isinstance(value, list) or not value:
-        raise InputError(f"{path}: 'frames' must be a non-empty list", path=str(path))
-    if len(value) > _MAX_FRAMES:
-        raise InputError(f"{path}: {len(value)} frames, more than {_MAX_FRAMES}", path=str(path))
-    frames = []
-    for i, item in enumerate(value):
-        key = f"frames[{i}]"
-        if not isinstance(item, Mapping):
-            raise InputError(f"{path}: {key} must be an object", path=str(path))
-        x, y, w, h = _ints(item.get("rect"), path, f"{key}.rect", 4)
-        if (w, h) != cell:
-            raise InputError(
-                f"{path}: {key}.rect {[x, y, w, h]} is not one {cell[0]}x{cell[1]} cell"
-            )
-        if x < 0 or y < 0 or x + w > size[0] or y + h > size[1]:
-            raise InputError(
-                f"{path}: {key}.rect {[x, y, w, h]} is not inside the {size[0]}x{size[1]} sheet",
-                path=str(path),
-            )
-        duration = _int(
-            item.get("duration_ms", 100), path, f"{key}.duration_ms", 1, _MAX_DURATION_MS
-        )
-        pivot = item.get("pivot")
-        pivot_xy = None if pivot is None else _pair(pivot, path, f"{key}.pivot", minimum=0)
-        file = item.get("file")
-        label = PurePosixPath(file).stem if isinstance(file, str) and file else ""
-        frames.append(Frame((x, y, w, h), duration, pivot_xy, label[:_MAX_NAME] or f"{name}-{i}"))
-    return tuple(frames)
+def _cell_images(manifest: Any, folder: Path) -> list[Image.Image]:
+    """Each frame at its full cell size: cut from the sheet (re-placing trimmed frames)."""
+    w, h = manifest.cell
+    if manifest.sheet is None:
+        cells = []
+        for f in manifest.frames:
+            picture = read_image(folder / f.file)
+            if picture.size != (w, h):
+                raise InputError(
+                    f"{folder / f.file}: is {picture.size[0]}x{picture.size[1]}, "
+                    f"not the manifest's {w}x{h} cell"
+                )
+            cells.append(picture)
+        return cells
+    sheet = read_image(folder / manifest.sheet.image)
+    cells = []
+    for f in manifest.frames:
+        x, y, fw, fh = f.rect
+        if x + fw > sheet.width or y + fh > sheet.height:
+            raise InputError(f"{folder}: frame {f.file} at {list(f.rect)} is outside the sheet")
+        sx, sy, _, _ = f.source_rect or (0, 0, w, h)
+        picture = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+        picture.paste(sheet.crop((x, y, x + fw, y + fh)), (sx, sy))
+        cells.append(picture)
+    return cells
 
 
-def _tags(value: object, path: Path, count: int) -> tuple[Tag, ...]:
-    if not isinstance(value, list) or len(value) > _MAX_TAGS:
-        raise InputError(f"{path}: 'tags' must be a list of at most {_MAX_TAGS}", path=str(path))
-    tags = []
-    names: set[str] = set()
-    for i, item in enumerate(value):
-        key = f"tags[{i}]"
-        if not isinstance(item, Mapping):
-            raise InputError(f"{path}: {key} must be an object", path=str(path))
-        name = _check_name(_str(item, "name", path, f"{key}.name"), path, f"{key}.name")
-        if name in names:
-            raise InputError(f"{path}: tag name {name!r} appears twice", path=str(path))
-        names.add(name)
-        first = _int(item.get("from"), path, f"{key}.from", 0, count - 1)
-        last = _int(item.get("to"), path, f"{key}.to", first, count - 1)
-        direction = item.get("direction", "forward")
-        if direction not in DIRECTIONS:
-            raise InputError(
-                f"{path}: {key}.direction must be one of {', '.join(DIRECTIONS)}, "
-                f"got {direction!r}",
-                path=str(path),
-            )
-        loop = item.get("loop", True)
-        if not isinstance(loop, bool):
-            raise InputError(f"{path}: {key}.loop must be true or false, got {loop!r}")
-        fps = item.get("fps", 10)
-        if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 1000:
-            raise InputError(f"{path}: {key}.fps must be in (0, 1000], got {fps!r}")
-        tags.append(Tag(name, first, last, str(direction), loop, float(fps)))
-    return tuple(tags)
-
-
-def _tileset(value: object, path: Path, count: int) -> Tileset | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InputError(f"{path}: 'tileset' must be an object", path=str(path))
-    layout = value.get("layout")
-    if layout not in LAYOUTS:
-        raise InputError(
-            f"{path}: tileset.layout must be one of {', '.join(LAYOUTS)}, got {layout!r}"
-        )
-    raw_terrains = value.get("terrains")
-    if not isinstance(raw_terrains, list) or not 1 <= len(raw_terrains) <= _MAX_TERRAINS:
-        raise InputError(f"{path}: tileset.terrains must list 1 to {_MAX_TERRAINS} terrains")
-    terrains = []
-    for i, item in enumerate(raw_terrains):
-        key = f"tileset.terrains[{i}]"
-        if not isinstance(item, Mapping):
-            raise InputError(f"{path}: {key} must be an object", path=str(path))
-        name = _str(item, "name", path, f"{key}.name")
-        if len(name) > _MAX_NAME or not name.isprintable():
-            raise InputError(f"{path}: {key}.name must be printable, at most {_MAX_NAME} chars")
-        color = item.get("color", "#808080")
-        if not isinstance(color, str) or not _COLOUR.fullmatch(color):
-            raise InputError(f"{path}: {key}.color must look like #rrggbb, got {color!r}")
-        terrains.append(Terrain(name, color.lower()))
-    raw_tiles = value.get("tiles")
-    if not isinstance(raw_tiles, list) or not raw_tiles or len(raw_tiles) > count:
-        raise InputError(f"{path}: tileset.tiles must list 1 to {count} tiles", path=str(path))
-    tiles = []
-    seen: set[int] = set()
-    for i, item in enumerate(raw_tiles):
-        key = f"tileset.tiles[{i}]"
-        if not isinstance(item, Mapping):
-            raise InputError(f"{path}: {key} must be an object", path=str(path))
-        index = _int(item.get("index"), path, f"{key}.index", 0, count - 1)
-        if index in seen:
-            raise InputError(f"{path}: tile {index} is listed twice", path=str(path))
-        seen.add(index)
-        wangid = _ints(item.get("wangid"), path, f"{key}.wangid", 8)
-        if any(not 0 <= v <= len(terrains) for v in wangid):
-            raise InputError(
-                f"{path}: {key}.wangid values must be 0 to {len(terrains)}, got {list(wangid)}"
-            )
-        if layout == "wang16" and any(wangid[k] for k in (0, 2, 4, 6)):
-            raise InputError(f"{path}: {key}: a wang16 tile sets corners only, got {list(wangid)}")
-        tiles.append(Tile(index, (*wangid,)))  # type: ignore[arg-type]  # length checked
-    return Tileset(str(layout), tuple(terrains), tuple(tiles))
-
-
-def _palette(value: object, path: Path) -> tuple[str, ...]:
-    if not isinstance(value, list) or len(value) > 256:
-        raise InputError(f"{path}: 'palette' must list at most 256 colours", path=str(path))
-    for colour in value:
-        if not isinstance(colour, str) or not _COLOUR.fullmatch(colour):
-            raise InputError(f"{path}: palette colours look like #rrggbb, got {colour!r}")
-    return tuple(c.lower() for c in value)
-
-
-def _padding(value: object, path: Path) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value, value]
-    return _pair(value, path, "sheet.padding", minimum=0)
+def _columns(count: int) -> int:
+    """Columns of a near-square grid for ``count`` cells."""
+    return max(1, math.ceil(math.sqrt(count)))
 
 
 # -- small checks -----------------------------------------------------------------
@@ -442,8 +370,8 @@ def _padding(value: object, path: Path) -> tuple[int, int]:
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         size = path.stat().st_size
-        if size > _MAX_MANIFEST_BYTES:
-            raise InputError(f"{path}: {size:,} bytes, larger than a manifest may be")
+        if size > _MAX_JSON_BYTES:
+            raise InputError(f"{path}: {size:,} bytes, larger than a sidecar may be")
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable JSON file ({exc})", path=str(path)) from None
@@ -471,34 +399,3 @@ def _check_name(name: str, source: Path, key: str) -> str:
             path=str(source),
         )
     return name
-
-
-def _str(doc: Mapping[str, Any], key: str, path: Path, label: str | None = None) -> str:
-    value = doc.get(key)
-    if not isinstance(value, str) or not value:
-        raise InputError(f"{path}: '{label or key}' must be a non-empty string, got {value!r}")
-    return value
-
-
-def _int(value: object, path: Path, key: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(f"{path}: {key} must be a whole number {low} to {high}, got {value!r}")
-    return value
-
-
-def _ints(value: object, path: Path, key: str, n: int) -> tuple[int, ...]:
-    if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
-        or len(value) != n
-        or any(isinstance(v, bool) or not isinstance(v, int) for v in value)
-    ):
-        raise InputError(f"{path}: {key} must be {n} whole numbers, got {value!r}")
-    return tuple(int(v) for v in value)
-
-
-def _pair(value: object, path: Path, key: str, *, minimum: int) -> tuple[int, int]:
-    a, b = _ints(value, path, key, 2)
-    if a < minimum or b < minimum or a > 65535 or b > 65535:
-        raise InputError(f"{path}: {key} must be two numbers {minimum} to 65535, got {[a, b]}")
-    return a, b

@@ -104,7 +104,9 @@ def engine_path(place: Place, name: str) -> str:
 
 
 def sheet_bytes(asset: Asset) -> bytes:
-    """The asset's sheet PNG exactly as it is on disk (its metadata chunks too)."""
+    """The asset's sheet PNG: the file exactly as it is on disk, or the composed sheet encoded."""
+    if asset.sheet_path is None:
+        return png_bytes(asset.sheet)
     try:
         return asset.sheet_path.read_bytes()
     except OSError as exc:
