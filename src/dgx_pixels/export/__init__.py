@@ -7,8 +7,8 @@ It never imports the engine. Each target is one module with one
 :func:`write_files` is the only thing that writes them, confined to the
 target folder, never replacing a file without ``force``, always atomically.
 
-Targets: ``bevy`` (:mod:`dgx_pixels.export.bevy`), ``aseprite``
-(:mod:`dgx_pixels.export.aseprite`); the details are in ``docs/export.md``.
+Targets, one module each: ``bevy``, ``godot``, ``aseprite`` (the details
+of each format live beside its writer and in ``docs/export.md``).
 
 Errors come from :mod:`dgx_pixels.errors`::
 

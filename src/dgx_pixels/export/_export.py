@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.export import aseprite, bevy
+from dgx_pixels.export import aseprite, bevy, godot
 from dgx_pixels.export._asset import load_asset
 from dgx_pixels.export._target import Target, places
 from dgx_pixels.export._writer import OutFile, Written, write_files
@@ -29,6 +29,14 @@ TARGETS: dict[str, Target] = {
             bevy.assets_folder,
         ),
         Target(
+            "godot",
+            godot.SUFFIX,
+            godot.plan,
+            "sheet + SpriteFrames .tres (one animation per tag) or TileSet .tres with terrains",
+            godot.project_root,
+            godot.NOTE,
+        ),
+        Target(
             "aseprite",
             aseprite.SUFFIX,
             aseprite.plan,
@@ -46,10 +54,12 @@ class ExportResult:
     root: Path
     files: list[Written]
     dry_run: bool
+    note: str = ""
 
     def lines(self) -> list[str]:
-        """One report line per file."""
-        return [w.line(dry_run=self.dry_run) for w in self.files]
+        """One report line per file, then the target's note."""
+        lines = [w.line(dry_run=self.dry_run) for w in self.files]
+        return lines + ([f"note: {self.note}"] if self.note else [])
 
 
 def export(
@@ -84,4 +94,4 @@ def export(
         files.extend(target.plan(asset, place))
     # 3. Written by the one safe writer.
     written = write_files(root, files, force=force, dry_run=dry_run)
-    return ExportResult(target.name, root, written, dry_run)
+    return ExportResult(target.name, root, written, dry_run, target.note)

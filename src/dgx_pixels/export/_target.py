@@ -54,6 +54,7 @@ class Target:
     summary: str
     # The engine's root for a folder (Bevy's assets/, Godot's res://), or None: the target folder.
     engine_root: Callable[[Path], Path | None] | None = None
+    note: str = ""  # what the user must still do by hand, said after the files
 
 
 def places(
