@@ -7,7 +7,7 @@ It never imports the engine. Each target is one module with one
 :func:`write_files` is the only thing that writes them, confined to the
 target folder, never replacing a file without ``force``, always atomically.
 
-Targets, one module each: ``bevy``, ``godot``, ``aseprite`` (the details
+Targets, one module each: ``bevy``, ``godot``, ``aseprite``, ``tiled`` (the details
 of each format live beside its writer and in ``docs/export.md``).
 
 Errors come from :mod:`dgx_pixels.errors`::

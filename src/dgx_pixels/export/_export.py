@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.export import aseprite, bevy, godot
+from dgx_pixels.export import aseprite, bevy, godot, tiled
 from dgx_pixels.export._asset import load_asset
 from dgx_pixels.export._target import Target, places
 from dgx_pixels.export._writer import OutFile, Written, write_files
@@ -35,6 +35,12 @@ TARGETS: dict[str, Target] = {
             "sheet + SpriteFrames .tres (one animation per tag) or TileSet .tres with terrains",
             godot.project_root,
             godot.NOTE,
+        ),
+        Target(
+            "tiled",
+            tiled.SUFFIX,
+            tiled.plan,
+            ".tsx (wangset with a wangid per tile, tile animations) + example .tmx map",
         ),
         Target(
             "aseprite",
