@@ -1,5 +1,8 @@
 """Independent readers of our files, made by others, set up once per machine.
 
+TexturePacker JSON: PixiJS's own ``Spritesheet`` (npm ``pixi.js``), run by
+node in a folder under the cache where it is installed once.
+
 RON (Bevy's ``.meta`` and bevy_asset_loader's ``.assets.ron``): the ``ron``
 crate, as Debian packages it (``librust-ron-dev``), built offline by cargo
 from ``/usr/share/cargo/registry`` into a tiny program (``ron_check/``) once
@@ -177,4 +180,53 @@ def read_ron(binary: str, *paths: Path) -> dict[str, Any]:
     return data
 
 
-__all__ = ["ASEPRITE_READERS", "aseprite_python", "read_aseprite", "read_ron", "ron_check"]
+PIXI = "pixi.js@8.22.0"
+
+
+@pytest.fixture(scope="session")
+def pixi_check(request: pytest.FixtureRequest) -> Path:
+    """A folder where ``node pixi_check.mjs`` runs with PixiJS installed (skips without npm)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("no node/npm here to run PixiJS")
+    work = Path(request.config.cache.mkdir("pixi-check-" + PIXI.replace("@", "_")))
+    stamp = work / ".installed"
+    if not stamp.exists():
+        (work / "package.json").write_text('{"name": "pixi-check", "private": true}\n')
+        installed = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--silent", PIXI],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if installed.returncode != 0:
+            pytest.skip(f"cannot install {PIXI}: {installed.stderr.strip()[-300:]}")
+        stamp.touch()
+    shutil.copy(Path(__file__).parent / "pixi_check.mjs", work / "check.mjs")
+    return work
+
+
+def read_pixi(work: Path, *paths: Path) -> dict[str, Any]:
+    """Each TexturePacker JSON as PixiJS's ``Spritesheet`` parses it."""
+    done = subprocess.run(
+        ["node", "check.mjs", *map(str, paths)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+__all__ = [
+    "ASEPRITE_READERS",
+    "aseprite_python",
+    "pixi_check",
+    "read_aseprite",
+    "read_pixi",
+    "read_ron",
+    "ron_check",
+]

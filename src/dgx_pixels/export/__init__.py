@@ -7,8 +7,9 @@ It never imports the engine. Each target is one module with one
 :func:`write_files` is the only thing that writes them, confined to the
 target folder, never replacing a file without ``force``, always atomically.
 
-Targets, one module each: ``bevy``, ``godot``, ``aseprite``, ``tiled`` (the details
-of each format live beside its writer and in ``docs/export.md``).
+Targets, one module each: ``bevy``, ``godot``, ``aseprite``, ``tiled``,
+``texturepacker`` (each format's details live beside its writer, and in
+``docs/export.md``).
 
 Errors come from :mod:`dgx_pixels.errors`::
 

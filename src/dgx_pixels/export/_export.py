@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.export import aseprite, bevy, godot, tiled
+from dgx_pixels.export import aseprite, bevy, godot, texturepacker, tiled
 from dgx_pixels.export._asset import load_asset
 from dgx_pixels.export._target import Target, places
 from dgx_pixels.export._writer import OutFile, Written, write_files
@@ -41,6 +41,12 @@ TARGETS: dict[str, Target] = {
             tiled.SUFFIX,
             tiled.plan,
             ".tsx (wangset with a wangid per tile, tile animations) + example .tmx map",
+        ),
+        Target(
+            "texturepacker",
+            texturepacker.SUFFIX,
+            texturepacker.plan,
+            "sheet + TexturePacker-style JSON, hash and array (Phaser, PixiJS, LÖVE)",
         ),
         Target(
             "aseprite",

@@ -89,7 +89,10 @@ def _records(asset: Asset) -> list[dict[str, Any]]:
             "duration": frame.duration_ms,
         }
         if frame.pivot is not None:
-            record["pivot"] = {"x": frame.pivot[0] / w, "y": frame.pivot[1] / h}
+            # TexturePacker's "pivot", and the same point as PixiJS's "anchor".
+            point = {"x": round(frame.pivot[0] / w, 6), "y": round(frame.pivot[1] / h, 6)}
+            record["pivot"] = point
+            record["anchor"] = dict(point)
         out.append(record)
     return out
 
