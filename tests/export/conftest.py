@@ -127,19 +127,21 @@ def blob47_tiles() -> list[list[int]]:
 
 
 def paint_tile(wangid: list[int], grass: Image.Image, dirt: Image.Image) -> Image.Image:
-    """A tile whose 3x3 regions (sides, corners, centre) show the terrain the wangid names."""
+    """A tile showing the terrains its wangid names.
+
+    wang16 (corners only): each quadrant is its corner's terrain. blob47: the
+    centre is grass and each side or corner region of the 3x3 is its terrain.
+    """
     tile = grass.copy()
+    if not any(wangid[k] for k in (0, 2, 4, 6)):  # wang16
+        quadrants = {1: (16, 0), 3: (16, 16), 5: (0, 16), 7: (0, 0)}
+        for position, (x, y) in quadrants.items():
+            if wangid[position] == 2:
+                tile.paste(dirt.crop((x, y, x + 16, y + 16)), (x, y))
+        return tile
     third = [(0, 10), (10, 22), (22, 32)]
-    regions = {
-        0: (1, 0),
-        1: (2, 0),
-        2: (2, 1),
-        3: (2, 2),
-        4: (1, 2),
-        5: (0, 2),
-        6: (0, 1),
-        7: (0, 0),
-    }
+    # wangid position -> (column, row) of its region in the 3x3
+    regions = [(1, 0), (2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (0, 1), (0, 0)]
     for position, value in enumerate(wangid):
         if value != 2:
             continue

@@ -13,15 +13,18 @@ Files follow the TMX format reference
     animations (``<animation><frame tileid= duration=>``) on each clip's
     first tile.
 ``NAME.tmx`` (tilesets)
-    An example map painted with the wangset: a pond of the second terrain in
-    a field of the first, every cell the tile whose wangid fits its
-    neighbours, so the set can be seen (and checked) working in Tiled at once.
+    An example map painted with the wangset, every cell the tile whose wangid
+    fits its neighbours, so the set can be seen (and checked) working in
+    Tiled at once: wang16, a pond of the second terrain in a field of the
+    first; blob47, an island of the tiles' own terrain (a blob set has no tile
+    of the other terrain alone, so the cells around the island stay empty).
 """
 
 from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 from dgx_pixels.export._asset import Asset, Tileset
 from dgx_pixels.export._target import Place, sheet_bytes
@@ -118,12 +121,12 @@ def _tsx(asset: Asset, name: str, image: str) -> bytes:
     return _xml(root)
 
 
-def example_terrain(width: int, height: int) -> list[list[int]]:
-    """A ``height`` x ``width`` map of terrain numbers: 2 in an oval pond, 1 around it."""
+def example_terrain(width: int, height: int, inside: int = 2, outside: int = 1) -> list[list[int]]:
+    """A ``height`` x ``width`` map of terrains: ``inside`` in an oval, ``outside`` around it."""
     cx, cy = (width - 1) / 2, (height - 1) / 2
     rx, ry = max(1.0, width / 3), max(1.0, height / 3)
     return [
-        [2 if math.hypot((x - cx) / rx, (y - cy) / ry) <= 1 else 1 for x in range(width)]
+        [inside if math.hypot((x - cx) / rx, (y - cy) / ry) <= 1 else outside for x in range(width)]
         for y in range(height)
     ]
 
@@ -153,7 +156,9 @@ def paint_map(asset: Asset, width: int, height: int) -> tuple[list[list[int]], i
                 gids[y][x] = gid
                 missing += gid == 0
         return gids, missing
-    cells = example_terrain(width, height)
+    own = Counter(_centre(t.terrain, tileset) for t in tileset.tiles).most_common(1)[0][0]
+    other = next((n for n in range(1, len(tileset.terrains) + 1) if n != own), own)
+    cells = example_terrain(width, height, inside=own, outside=other)
     for y in range(height):
         for x in range(width):
             wangid = _blob_wangid(cells, x, y, tileset)
