@@ -5,7 +5,8 @@
 - ``animation``: the four DCSS boomerang frames on a 2x2 sheet with 2 px
   padding, two clips, uneven durations and pivots;
 - ``wang16`` and ``blob47``: tilesets painted from the DCSS grass and dirt
-  floors, a quadrant (wang16) or an edge/corner band (blob47) per terrain.
+  floors, a quadrant (wang16) or an edge/corner band (blob47) per terrain;
+  the blob set also has the plain dirt tile (48 tiles, as ``tileset`` makes).
 
 Sets are written by the asset store's own writer (``assets.write_asset``
 with a ``Manifest``), as the sprite-set commands write them; ``packed`` is
@@ -160,9 +161,13 @@ def make_tileset(base: Path, layout: str) -> Path:
     rows = -(-len(wangids) // columns)
     sheet = Image.new("RGBA", (columns * CELL, rows * CELL), (0, 0, 0, 0))
     frames, files = [], {}
+    centres = [1 if layout == "blob47" else 0] * len(wangids)
+    if layout == "blob47":
+        wangids.append([2] * 8)  # the plain ground tile: dirt all round
+        centres.append(2)
     for i, wangid in enumerate(wangids):
         x, y = (i % columns) * CELL, (i // columns) * CELL
-        tile = paint_tile(wangid, grass, dirt)
+        tile = dirt.copy() if centres[i] == 2 else paint_tile(wangid, grass, dirt)
         sheet.paste(tile, (x, y))
         files[f"tiles/{i}.png"] = tile
         frames.append(Frame(f"tiles/{i}.png", (x, y, CELL, CELL)))
@@ -177,7 +182,7 @@ def make_tileset(base: Path, layout: str) -> Path:
             layout,
             (Terrain("grass", "#38b764"), Terrain("dirt", "#a7702c")),
             tuple(
-                TileInfo(i, tuple(w), 1 if layout == "blob47" else 0)  # type: ignore[arg-type]
+                TileInfo(i, tuple(w), centres[i])  # type: ignore[arg-type]
                 for i, w in enumerate(wangids)
             ),
         ),

@@ -128,7 +128,7 @@ def test_tileset_terrains_and_peering_bits(
             assert set(bits) == CORNERS  # MATCH_CORNERS: only corner bits are valid
         else:
             assert len(bits) == 8
-            assert tiles[f"{key}/terrain"] == 0  # a blob tile's own terrain: grass
+            assert tiles[f"{key}/terrain"] == tile.terrain - 1  # its own (centre) terrain
         # The atlas region Godot computes for X:Y is the tile's pixels.
         x, y = (grid % asset.columns) * 32, (grid // asset.columns) * 32
         assert (

@@ -68,8 +68,7 @@ def test_the_example_map_is_painted_consistently(
     wang = {tid: t.wang_id for tid, t in tileset.wang_sets[0].wang_tiles.items()}
     grid = layer.data
     painted = [(x, y) for y, row in enumerate(grid) for x, gid in enumerate(row) if gid]
-    # wang16 paints every cell; blob47 the island of its own terrain (no lone-dirt tile).
-    assert len(painted) == 120 if kind == "wang16" else 30 < len(painted) < 120
+    assert len(painted) == 12 * 10  # every cell has a tile that fits
     # Neighbours agree where they touch (Tiled's wang rule): sides and shared corners.
     for x, y in painted:
         me = wang[grid[y][x] - 1]
@@ -77,10 +76,12 @@ def test_the_example_map_is_painted_consistently(
             right = wang[grid[y][x + 1] - 1]
             assert (me[1], me[3]) == (right[7], right[5])  # top-right = its top-left, ...
             if kind == "blob47":
-                assert me[2] == right[6] == 1
+                assert me[2] == right[6]
         if y + 1 < len(grid) and grid[y + 1][x]:
             below = wang[grid[y + 1][x] - 1]
             assert (me[5], me[3]) == (below[7], below[1])
+            if kind == "blob47":
+                assert me[4] == below[0]
     # Both terrains show up: the pond is there.
     values = {v for x, y in painted for v in wang[grid[y][x] - 1] if v}
     assert values == {1, 2}

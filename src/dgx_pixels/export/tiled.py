@@ -16,8 +16,8 @@ Files follow the TMX format reference
     An example map painted with the wangset, every cell the tile whose wangid
     fits its neighbours, so the set can be seen (and checked) working in
     Tiled at once: wang16, a pond of the second terrain in a field of the
-    first; blob47, an island of the tiles' own terrain (a blob set has no tile
-    of the other terrain alone, so the cells around the island stay empty).
+    first; blob47, an island of the set's own terrain, the cells around it
+    the plain tile of the other terrain (empty where the set has none).
 """
 
 from __future__ import annotations
@@ -135,9 +135,10 @@ def paint_map(asset: Asset, width: int, height: int) -> tuple[list[list[int]], i
     """The example map's gids (0 = empty) and how many cells no tile fits.
 
     wang16: the terrain grid gives the corners, one value per vertex. blob47:
-    it gives each cell's terrain; a cell takes the tile whose centre is its
-    terrain and whose sides and corners match its neighbours (a corner
-    counts only where both sides beside it match, the blob rule).
+    it gives each cell's terrain; a cell of the set's own terrain takes the
+    tile whose sides and corners match its neighbours (a corner counts only
+    where both sides beside it do, the blob rule), a cell of the other
+    terrain the plain tile of that terrain, where the set has one.
     """
     tileset = asset.tileset
     assert tileset is not None
@@ -161,7 +162,7 @@ def paint_map(asset: Asset, width: int, height: int) -> tuple[list[list[int]], i
     cells = example_terrain(width, height, inside=own, outside=other)
     for y in range(height):
         for x in range(width):
-            wangid = _blob_wangid(cells, x, y, tileset)
+            wangid = _blob_wangid(cells, x, y, own, other)
             gid = by_wangid.get((cells[y][x], wangid), 0)
             gids[y][x] = gid
             missing += gid == 0 and _has_centre(tileset, cells[y][x])
@@ -180,33 +181,33 @@ def _has_centre(tileset: Tileset, terrain: int) -> bool:
 
 
 def _blob_wangid(
-    cells: list[list[int]], x: int, y: int, tileset: Tileset
+    cells: list[list[int]], x: int, y: int, own: int, other: int
 ) -> tuple[int, int, int, int, int, int, int, int]:
-    me = cells[y][x]
-    other = next((n for n in range(1, len(tileset.terrains) + 1) if n != me), me)
+    """The blob wangid of cell ``x, y``: a side is ``own`` where both cells are, a
+    corner where all four around it are; a cell of the other terrain is that
+    terrain all round (blob sets draw the whole transition inside their own tiles)."""
+    if cells[y][x] != own:
+        return (other, other, other, other, other, other, other, other)
 
-    def at(dx: int, dy: int) -> int:
+    def is_own(dx: int, dy: int) -> bool:
         nx, ny = x + dx, y + dy
         if 0 <= ny < len(cells) and 0 <= nx < len(cells[0]):
-            return cells[ny][nx]
-        return me  # beyond the edge: more of the same
+            return cells[ny][nx] == own
+        return True  # beyond the edge: more of the same
 
-    top, right, bottom, left = at(0, -1), at(1, 0), at(0, 1), at(-1, 0)
-    sides = [v if v == me else other for v in (top, right, bottom, left)]
+    def value(*offsets: tuple[int, int]) -> int:
+        return own if all(is_own(dx, dy) for dx, dy in offsets) else other
 
-    def corner(dx: int, dy: int, a: int, b: int) -> int:
-        return me if sides[a] == me and sides[b] == me and at(dx, dy) == me else other
-
-    t, r, b, lft = sides
+    top, right, bottom, left = (0, -1), (1, 0), (0, 1), (-1, 0)
     return (
-        t,
-        corner(1, -1, 0, 1),
-        r,
-        corner(1, 1, 2, 1),
-        b,
-        corner(-1, 1, 2, 3),
-        lft,
-        corner(-1, -1, 0, 3),
+        value(top),
+        value(top, right, (1, -1)),
+        value(right),
+        value(bottom, right, (1, 1)),
+        value(bottom),
+        value(bottom, left, (-1, 1)),
+        value(left),
+        value(top, left, (-1, -1)),
     )
 
 
