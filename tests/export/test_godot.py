@@ -157,3 +157,38 @@ def test_the_cli_says_how_to_keep_pixels_sharp(
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1].startswith("note: Godot: set Project Settings")
+
+
+def test_seamless_tiles_become_a_tileset_without_terrains(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from dgx_pixels.assets import Frame, Manifest, Sheet, write_asset
+
+    from .conftest import EXPORT_DATA
+
+    tiles = [Image.open(EXPORT_DATA / n).convert("RGBA") for n in ("grass0.png", "dirt0.png")]
+    sheet = Image.new("RGBA", (64, 32))
+    for i, tile in enumerate(tiles):
+        sheet.paste(tile, (32 * i, 0))
+    manifest = Manifest(
+        kind="tiles",
+        name="floors",
+        cell=(32, 32),
+        frames=(Frame("t/0.png", (0, 0, 32, 32)), Frame("t/1.png", (32, 0, 32, 32))),
+        sheet=Sheet("sheet.png", (64, 32), "grid", columns=2, rows=1),
+    )
+    folder = write_asset(
+        tmp_path / "floors",
+        manifest,
+        {"t/0.png": tiles[0], "t/1.png": tiles[1], "sheet.png": sheet},
+    )
+    game = tmp_path / "game"
+    game.mkdir()
+    export([folder], to="godot", project=game)
+    header, props, subs = resource(game / "assets/floors/floors.tres")
+    assert header["type"] == "TileSet"
+    assert not any(k.startswith("terrain_set") for k in props)
+    source = dict(subs[props["sources/0"].id].properties)
+    assert source["0:0/0"] == 0
+    assert source["1:0/0"] == 0
+    assert not any("terrain" in k for k in source)

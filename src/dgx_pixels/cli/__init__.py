@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "dgx_pixels.cli._export",
         "export_command",
-        "Assets -> a game project: Bevy, Godot, Aseprite, Tiled, atlas JSON.",
+        "Assets into Bevy, Godot, Aseprite, Tiled or atlas JSON.",
     ),
     "bench": ("dgx_pixels.cli._bench", "bench", "Generation speed against plain diffusers."),
     "worker": ("dgx_pixels.cli._jobs", "worker", "Keep a model warm and run queued jobs."),

@@ -14,7 +14,7 @@ class_tileset.html, class_tilesetatlassource.html, class_tiledata.html):
     a frame shows for ``d / speed`` seconds, so ``d = ms * fps / 1000``.
     Godot plays forward only: a reverse tag lists its frames backwards, a
     ping-pong tag forwards then back.
-``NAME.tres`` for a tileset (``TileSet``)
+``NAME.tres`` for a tileset (``TileSet``; seamless ``tiles`` get one without terrains)
     ``tile_size``; terrain set 0 with ``mode`` 0 (match corners and sides)
     for blob47 or 1 (match corners) for wang16, each terrain's ``name`` and
     ``color``; a ``TileSetAtlasSource`` (``texture``,
@@ -77,6 +77,8 @@ def plan(asset: Asset, place: Place) -> list[OutFile]:
     texture = "res://" + engine_path(place, image)
     if asset.tileset is not None:
         resource, what = _tileset(asset, texture), "TileSet with terrains"
+    elif asset.kind == "tiles":  # seamless tiles: a TileSet without terrain rules
+        resource, what = _tileset(asset, texture), "TileSet"
     else:
         resource, what = _sprite_frames(asset, texture), "SpriteFrames"
     return [
@@ -139,7 +141,6 @@ def _order(first: int, last: int, direction: str) -> list[int]:
 
 def _tileset(asset: Asset, texture: str) -> str:
     tileset = asset.tileset
-    assert tileset is not None
     w, h = asset.cell
     lines = [
         '[gd_resource type="TileSet" load_steps=3 format=3]',
@@ -154,7 +155,7 @@ def _tileset(asset: Asset, texture: str) -> str:
         lines.append(f"margins = Vector2i({asset.offset[0]}, {asset.offset[1]})")
     if asset.padding != (0, 0):
         lines.append(f"separation = Vector2i({asset.padding[0]}, {asset.padding[1]})")
-    by_frame = {t.index: t for t in tileset.tiles}
+    by_frame = {t.index: t for t in tileset.tiles} if tileset is not None else {}
     for i in range(len(asset.frames)):
         grid = asset.grid_index(i)
         if grid is None:  # composed sheets are always grids; a plain grid's frames are on it
@@ -162,19 +163,20 @@ def _tileset(asset: Asset, texture: str) -> str:
         key = f"{grid % asset.columns}:{grid // asset.columns}/0"
         lines.append(f"{key} = 0")
         tile = by_frame.get(i)
-        if tile is None:
+        if tile is None or tileset is None:
             continue
         lines += [f"{key}/terrain_set = 0", f"{key}/terrain = {_centre(tile)}"]
         for bit, value in zip(PEERING_BITS, tile.wangid, strict=True):
             if value:
                 lines.append(f"{key}/terrains_peering_bit/{bit} = {value - 1}")
     lines += ["", "[resource]", f"tile_size = Vector2i({w}, {h})"]
-    lines.append(f"terrain_set_0/mode = {_MODE[tileset.layout]}")
-    for n, terrain in enumerate(tileset.terrains):
-        lines += [
-            f"terrain_set_0/terrain_{n}/name = {_string(terrain.name)}",
-            f"terrain_set_0/terrain_{n}/color = {_colour(terrain.color)}",
-        ]
+    if tileset is not None:
+        lines.append(f"terrain_set_0/mode = {_MODE[tileset.layout]}")
+        for n, terrain in enumerate(tileset.terrains):
+            lines += [
+                f"terrain_set_0/terrain_{n}/name = {_string(terrain.name)}",
+                f"terrain_set_0/terrain_{n}/color = {_colour(terrain.color)}",
+            ]
     lines += ['sources/0 = SubResource("TileSetAtlasSource_0")', ""]
     return "\n".join(lines)
 
