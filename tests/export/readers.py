@@ -79,6 +79,16 @@ json.dump(out, sys.stdout)
 """
 
 
+def _run_or_skip(
+    args: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a one-off set-up step; skip the tests that need it if it takes over 5 minutes."""
+    try:
+        return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.skip(f"{what} took more than 5 minutes (offline?)")
+
+
 def _python312() -> str | None:
     for candidate in _PY312:
         found = candidate if os.path.isabs(candidate) else shutil.which(candidate)
@@ -102,11 +112,9 @@ def aseprite_python(request: pytest.FixtureRequest) -> str:
         made = subprocess.run([base, "-m", "venv", str(venv)], capture_output=True, text=True)
         if made.returncode != 0:
             pytest.skip(f"cannot make a Python 3.12 venv: {made.stderr.strip()[-300:]}")
-        pip = subprocess.run(
+        pip = _run_or_skip(
             [str(python), "-m", "pip", "install", "-q", *ASEPRITE_READERS],
-            capture_output=True,
-            text=True,
-            timeout=300,
+            what=f"installing {ASEPRITE_READERS}",
         )
         if pip.returncode != 0:
             pytest.skip(f"cannot install {ASEPRITE_READERS}: {pip.stderr.strip()[-300:]}")
@@ -159,13 +167,11 @@ def ron_check(request: pytest.FixtureRequest) -> str:
         (work / "cargo-home").mkdir(exist_ok=True)
         (work / "cargo-home" / "config.toml").write_text(_CARGO_CONFIG)
         env = {**os.environ, "CARGO_HOME": str(work / "cargo-home")}
-        built = subprocess.run(
+        built = _run_or_skip(
             [cargo, "build", "--release", "--offline", "-q"],
+            what="building the RON checker",
             cwd=work,
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
         )
         if built.returncode != 0:
             pytest.skip(f"cannot build the RON checker offline: {built.stderr.strip()[-400:]}")
@@ -193,12 +199,10 @@ def pixi_check(request: pytest.FixtureRequest) -> Path:
     stamp = work / ".installed"
     if not stamp.exists():
         (work / "package.json").write_text('{"name": "pixi-check", "private": true}\n')
-        installed = subprocess.run(
+        installed = _run_or_skip(
             [npm, "install", "--no-audit", "--no-fund", "--silent", PIXI],
+            what=f"installing {PIXI}",
             cwd=work,
-            capture_output=True,
-            text=True,
-            timeout=600,
         )
         if installed.returncode != 0:
             pytest.skip(f"cannot install {PIXI}: {installed.stderr.strip()[-300:]}")

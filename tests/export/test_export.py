@@ -150,3 +150,45 @@ def test_an_unknown_target_is_a_usage_error(made_assets: dict[str, Path], tmp_pa
     code, out = run(made_assets["sprite"], "--to", "unity", "-o", tmp_path)
     assert code == 2
     assert any("'unity' is not one of" in line for line in out)
+
+
+def test_public_api() -> None:
+    import dgx_pixels.export as export_package
+
+    assert set(export_package.__all__) == {
+        "MANIFEST_FORMAT", "MANIFEST_NAME", "MAX_ASSETS", "TARGETS", "Asset", "ExportResult",
+        "Frame", "OutFile", "Place", "Tag", "Target", "Terrain", "Tile", "Tileset", "Written",
+        "check_name", "export", "load_asset", "write_files",
+    }  # fmt: skip
+    assert sorted(TARGETS) == ["aseprite", "bevy", "godot", "texturepacker", "tiled"]
+
+
+def test_a_set_without_a_sheet_is_laid_out_from_its_frame_files(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from dgx_pixels.assets import Frame, Manifest, Tag, write_asset
+
+    from .conftest import EXPORT_DATA
+
+    cells = [Image.open(EXPORT_DATA / f"boomerang{i}.png").convert("RGBA") for i in range(3)]
+    manifest = Manifest(
+        kind="animation",
+        name="no-sheet",
+        cell=(32, 32),
+        frames=tuple(Frame(f"f/{i}.png", (0, 0, 32, 32), 50 + i) for i in range(3)),
+        tags=(Tag("spin", 0, 2),),
+    )
+    folder = write_asset(tmp_path / "a", manifest, {f"f/{i}.png": c for i, c in enumerate(cells)})
+    asset = load_asset(folder)
+    assert asset.sheet_path is None
+    assert (asset.columns, asset.rows) == (2, 2)
+    assert [asset.frame_image(i).tobytes() for i in range(3)] == [c.tobytes() for c in cells]
+    code, out = run(folder, "--to", "texturepacker", "-o", tmp_path / "atlas.json")
+    assert code == 0, out
+    data = json.loads((tmp_path / "atlas.json").read_text())
+    assert [f["frame"] for f in data["frames"].values()] == [
+        {"x": 0, "y": 0, "w": 32, "h": 32},
+        {"x": 32, "y": 0, "w": 32, "h": 32},
+        {"x": 0, "y": 32, "w": 32, "h": 32},
+    ]
+    assert Image.open(tmp_path / "atlas.png").size == (64, 64)
