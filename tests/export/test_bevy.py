@@ -187,3 +187,46 @@ def test_a_re_export_replaces_only_what_changed(
         "boomerang-spin.aseprite": "unchanged",
     }
     assert (game / "assets" / "boomerang-spin" / "notes.txt").read_text() == "mine"
+
+
+def test_an_extruded_sheet_keeps_its_layout_as_padding_and_offset(
+    tmp_path: Path, ron_check: str
+) -> None:
+    from PIL import Image
+
+    from dgx_pixels.assets import Frame, Manifest, Sheet, write_asset
+
+    from .conftest import EXPORT_DATA
+
+    pad, ext = 1, 2
+    cells = [Image.open(EXPORT_DATA / f"boomerang{i}.png").convert("RGBA") for i in range(4)]
+    step = 32 + 2 * ext + pad
+    sheet = Image.new("RGBA", (2 * step, 2 * step))
+    frames = []
+    for i, cell in enumerate(cells):
+        x, y = (i % 2) * step + ext, (i // 2) * step + ext
+        # The frame's edge pixels repeated ext times around it, as `dgx-pixels sheet` does.
+        sheet.paste(
+            cell.resize((32 + 2 * ext, 32 + 2 * ext), Image.Resampling.NEAREST), (x - ext, y - ext)
+        )
+        sheet.paste(cell, (x, y))
+        frames.append(Frame(f"f/{i}.png", (x, y, 32, 32)))
+    manifest = Manifest(
+        kind="animation",
+        name="extruded",
+        cell=(32, 32),
+        frames=tuple(frames),
+        sheet=Sheet("sheet.png", sheet.size, "grid", columns=2, rows=2, padding=pad, extrude=ext),
+    )
+    files: dict[str, Image.Image] = {f"f/{i}.png": c for i, c in enumerate(cells)}
+    folder = write_asset(tmp_path / "extruded", manifest, {**files, "sheet.png": sheet})
+    game = tmp_path / "game"
+    game.mkdir()
+    export([folder], to="bevy", project=game)
+    path = game / "assets/extruded/extruded.assets.ron"
+    (collection,) = read_ron(ron_check, path)[str(path)]
+    layout = collection["extruded.layout"]
+    assert (layout["padding_x"], layout["offset_x"]) == (pad + 2 * ext, ext)
+    exported = Image.open(game / "assets/extruded/extruded.png").convert("RGBA")
+    for i, cell in enumerate(cells):
+        assert exported.crop(bevy_grid_rect(i, layout)).tobytes() == cell.tobytes()
