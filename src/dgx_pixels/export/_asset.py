@@ -25,13 +25,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
 from dgx_pixels.errors import InputError, PaletteError
 from dgx_pixels.image_files import read_image
+
+if TYPE_CHECKING:
+    from dgx_pixels.assets import Manifest
 
 __all__ = [
     "DIRECTIONS",
@@ -332,7 +335,7 @@ def _from_manifest(path: Path) -> Asset:
     )
 
 
-def _cell_images(manifest: Any, folder: Path) -> list[Image.Image]:
+def _cell_images(manifest: Manifest, folder: Path) -> list[Image.Image]:
     """Each frame at its full cell size: cut from the sheet (re-placing trimmed frames)."""
     w, h = manifest.cell
     if manifest.sheet is None:
