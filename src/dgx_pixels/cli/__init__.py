@@ -34,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "palette": ("dgx_pixels.cli._palette", "palette", "List, show and extract palettes."),
     "generate": ("dgx_pixels.cli._generate", "generate", "Prompt -> pixel-art sprites on disk."),
     "models": ("dgx_pixels.cli._models", "models", "List, pull, describe and verify models."),
+    "export": (
+        "dgx_pixels.cli._export",
+        "export_command",
+        "Assets into Bevy, Godot, Aseprite, Tiled or atlas JSON.",
+    ),
     "bench": ("dgx_pixels.cli._bench", "bench", "Generation speed against plain diffusers."),
     "worker": ("dgx_pixels.cli._jobs", "worker", "Keep a model warm and run queued jobs."),
     "submit": ("dgx_pixels.cli._jobs", "submit", "Queue a generation on the running worker."),
