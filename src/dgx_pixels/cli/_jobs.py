@@ -244,8 +244,12 @@ def jobs(
     timeout: float,
 ) -> None:
     """List jobs, newest first."""
-    if not 1 <= limit <= 1000:
-        raise InputError(f"limit must be between 1 and 1000, got {limit}", option="limit")
+    from dgx_pixels.jobs.limits import LIMITS
+
+    if not 1 <= limit <= LIMITS.page_jobs:
+        raise InputError(
+            f"limit must be between 1 and {LIMITS.page_jobs}, got {limit}", option="limit"
+        )
     if offset < 0:
         raise InputError(f"offset must be at least 0, got {offset}", option="offset")
     with _client(worker_address, timeout) as client:
@@ -268,9 +272,8 @@ def jobs(
         click.echo(
             f"{j.id:>6}  {j.state:<9}  {j.priority:>4}  {_age(now - j.created):>6}  {prompt}"
         )
-    shown = offset + len(page.jobs)
-    if shown < page.total:
-        click.echo(f"({shown} of {page.total}; --offset {shown} for more)")
+    if page.next_offset is not None:
+        click.echo(f"({page.next_offset} of {page.total}; --offset {page.next_offset} for more)")
 
 
 def _age(seconds: float) -> str:

@@ -342,6 +342,8 @@ class _Transaction:
 def _record(row: tuple[Any, ...]) -> JobRecord:
     (job_id, state, priority, attempts, prompt, model, request, created) = row[:8]
     started, finished, outputs, error_kind, error, force = row[8:]
+    fields = json.loads(request)
+    fields.pop("prompt", None)  # the record's ``prompt``: a reply carries it once
     return JobRecord(
         id=job_id,
         state=state,
@@ -349,7 +351,7 @@ def _record(row: tuple[Any, ...]) -> JobRecord:
         attempts=attempts,
         prompt=prompt,
         model=model,
-        request=json.loads(request),
+        request=fields,
         created=created,
         started=started,
         finished=finished,
@@ -363,6 +365,6 @@ def _record(row: tuple[Any, ...]) -> JobRecord:
 def request_of(job: JobRecord) -> GenerationRequest:
     """The job's :class:`GenerationRequest` (as validated when it was queued)."""
     try:
-        return GenerationRequest.from_dict(job.request)
+        return GenerationRequest.from_dict({**job.request, "prompt": job.prompt})
     except RequestError as exc:
         raise RequestError(f"job {job.id}: {exc.message}", job=job.id) from None
