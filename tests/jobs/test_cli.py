@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -126,7 +127,9 @@ def test_init_keys(tmp_path) -> None:
     assert "already exists; use --force" in again.output
 
 
-def test_submit_sends_local_paths_absolute(start_worker, tmp_path, monkeypatch) -> None:
+def test_submit_sends_a_palette_file_and_out_names_a_worker_folder(
+    start_worker, tmp_path, monkeypatch
+) -> None:
     w = start_worker()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.hex").write_text("000000\nffffff\n")
@@ -136,7 +139,9 @@ def test_submit_sends_local_paths_absolute(start_worker, tmp_path, monkeypatch) 
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     request = json.loads(out.output)["request"]
-    assert request["out"] == str(tmp_path / "sprites")
-    assert request["palette"] == str(tmp_path / "mine.hex")
+    assert request["out"] == str(w.data.outputs.resolve() / "sprites")  # under the worker's
+    sent = Path(request["palette"])
+    assert sent.parent == w.data.inputs.resolve()
+    assert sent.read_text() == (tmp_path / "mine.hex").read_text()
     named = run("submit", "x", "--palette", "pico-8", "--json", "--worker", w.address)
     assert json.loads(named.output)["request"]["palette"] == "pico-8"

@@ -170,9 +170,9 @@ def test_a_failing_generation_fails_the_job_and_the_worker_goes_on(start_worker)
 
 
 def test_an_out_folder_is_replaced_only_with_force(start_worker, tmp_path: Path) -> None:
-    w = start_worker()
     out = tmp_path / "mine"
     out.mkdir()
+    w = start_worker(roots=(out,))  # a folder of the user's, which the worker may use
     (out / "a-slime-1.png").write_bytes(b"the user's own file")
     with w.client() as c, pytest.raises(OutputExistsError, match=r"a-slime-1\.png already exists"):
         c.run(req("a slime", out=str(out)))

@@ -77,6 +77,13 @@ def _client(address: str | None, timeout: float) -> Any:
 )
 @click.option("--device", default=None, help="Torch device (default: the best one).")
 @click.option("--dtype", default=None, help="Torch dtype (default: the device's best).")
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder requests may read and write besides the data dir (repeat).",
+)
 @click.option("--init-keys", is_flag=True, help="Create CURVE keys in the data dir, then exit.")
 @click.option("--force", is_flag=True, help="With --init-keys: replace existing keys.")
 def worker(
@@ -91,6 +98,7 @@ def worker(
     drain_timeout: float,
     device: str | None,
     dtype: str | None,
+    roots: tuple[Path, ...],
     init_keys: bool,
     force: bool,
 ) -> None:
@@ -121,6 +129,7 @@ def worker(
         max_attempts=max_attempts,
         metrics_port=None if no_metrics else metrics_port,
         drain_timeout_s=drain_timeout,
+        roots=roots,
     )
     _log_to(data.create().logs / "worker.log")
     server = Worker(config, EngineBackend(device=device, dtype=dtype))
@@ -174,11 +183,12 @@ def submit(
 ) -> None:
     """Queue PROMPT on the running worker (the options of generate).
 
-    Without --model the request names the worker's model. Outputs go to the
-    worker's data dir (outputs/DATE/job-ID/) unless --out names a folder on
-    the worker's machine.
+    Without --model the request names the worker's model. --init, --mask and
+    a palette file are sent to the worker. Outputs go to the worker's data dir
+    (outputs/DATE/job-ID/), or to --out: a folder under the worker's outputs
+    (relative) or inside a folder it was started with (worker --root).
     """
-    from dgx_pixels.cli._generate import _build_request, absolute_paths
+    from dgx_pixels.cli._generate import _build_request
     from dgx_pixels.cli._params import parse_size
     from dgx_pixels.jobs.protocol import MAX_PRIORITY
 
@@ -196,7 +206,7 @@ def submit(
             given["loras"] = tuple(LoraRef.parse(text) for text in loras)
         if "model" not in given and from_path is None:
             given["model"] = client.ping().model
-        request = absolute_paths(_build_request(prompt, from_path, given))
+        request = _build_request(prompt, from_path, given)
         # 2. Queue it, then (optionally) follow it.
         job = client.submit(request, priority=priority, force=force)
         if as_json:

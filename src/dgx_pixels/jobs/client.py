@@ -46,6 +46,7 @@ from dgx_pixels.errors import (
     WorkerUnavailableError,
 )
 from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs.roots import files_to_send
 from dgx_pixels.jobs.security import (
     ClientKeys,
     endpoint_host,
@@ -374,12 +375,18 @@ class Client(_ClientBase):
     ) -> p.JobRecord:
         """Queue ``request``; returns the queued job.
 
-        ``force`` lets the job replace existing files in the request's ``out``
-        folder (files in the worker's own output folders are always its own).
+        The request's ``init``, ``mask`` and palette file are read here and
+        sent as bytes; ``out`` and local LoRA files name places on the worker,
+        inside its roots (see :mod:`dgx_pixels.jobs.roots`). ``force`` lets the
+        job replace existing files in the request's ``out`` folder (files in
+        the worker's own output folders are always its own).
         """
-        data = request.to_dict()
+        sent, inputs = files_to_send(request)
+        data = sent.to_dict()
         return self._call(
-            lambda rid: p.Submit(rid=rid, request=data, priority=priority, force=force),
+            lambda rid: p.Submit(
+                rid=rid, request=data, priority=priority, force=force, inputs=inputs
+            ),
             p.JobReply,
         ).job
 
@@ -560,10 +567,13 @@ class AsyncClient(_ClientBase):
         self, request: GenerationRequest, *, priority: int = 0, force: bool = False
     ) -> p.JobRecord:
         """Queue ``request``; returns the queued job (see :meth:`Client.submit`)."""
-        data = request.to_dict()
+        sent, inputs = files_to_send(request)
+        data = sent.to_dict()
         return (
             await self._call(
-                lambda rid: p.Submit(rid=rid, request=data, priority=priority, force=force),
+                lambda rid: p.Submit(
+                    rid=rid, request=data, priority=priority, force=force, inputs=inputs
+                ),
                 p.JobReply,
             )
         ).job

@@ -263,12 +263,17 @@ class Ping(Request):
 
 @dataclass(frozen=True, slots=True)
 class Submit(Request):
-    """Queue a GenerationRequest (its ``to_dict`` form); higher priority runs first."""
+    """Queue a GenerationRequest (its ``to_dict`` form); higher priority runs first.
+
+    ``inputs`` carries the files the request names by file name (``init``,
+    ``mask``, ``palette``) as bytes; see ``dgx_pixels.jobs.roots``.
+    """
 
     TYPE: ClassVar[str] = "submit"
     request: dict[str, Any]
     priority: int = 0
     force: bool = False  # replace existing files in the request's ``out`` folder
+    inputs: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         Request.__post_init__(self)

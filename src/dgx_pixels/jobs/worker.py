@@ -46,6 +46,7 @@ from dgx_pixels.image_files import write_atomic
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.backend import Backend
 from dgx_pixels.jobs.limits import LIMITS, Limits
+from dgx_pixels.jobs.roots import Roots
 from dgx_pixels.jobs.runner import Runner
 from dgx_pixels.jobs.security import endpoint_host, ip_of, is_loopback, load_server_keys
 from dgx_pixels.jobs.store import DEFAULT_MAX_ATTEMPTS, JobStore
@@ -97,6 +98,7 @@ class WorkerConfig:
     drain_timeout_s: float = 60.0
     preview_every: int = 5
     limits: Limits = LIMITS
+    roots: tuple[Path, ...] = ()  # folders besides the data dir that requests may use
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 64:
@@ -141,6 +143,7 @@ class Worker:
         self._runner: Runner | None = None
         self._pub: Any = None
         self._stopping_since: float | None = None
+        self._roots: Roots | None = None
 
     # ----------------------------------------------------------------- control
 
@@ -178,6 +181,7 @@ class Worker:
     def serve(self) -> None:
         """Run until stopped. Raises :class:`JobError` / ``ModelError`` when it cannot serve."""
         data = self.config.data.create()
+        self._roots = Roots.of(data, self.config.roots)
         with (
             _data_dir_lock(data),
             JobStore(data.jobs_db, max_attempts=self.config.max_attempts) as store,
@@ -425,6 +429,8 @@ class Worker:
             case p.Submit():
                 request = p.generation_request(msg.request)
                 self.config.limits.check_request(request)
+                assert self._roots is not None  # set before serving
+                request = self._roots.admit(request, msg.inputs, limits=self.config.limits)
                 if request.model != self.config.model:
                     raise JobError(
                         f"this worker serves model {self.config.model!r}, "
