@@ -47,6 +47,8 @@ def test_default_negative_prompt() -> None:
         ({"background": "pink"}, "background must be transparent, keep or a colour"),
         ({"strength": 0.0}, "strength must be in (0, 1]"),
         ({"mask": "m.png"}, "a mask needs an init image"),
+        ({"init": "i.png", "steps": 3, "strength": 0.3}, "3 x 0.3 = 0.9 denoising steps, under 1"),
+        ({"init": "i.png", "steps": 1, "strength": 0.6}, "1 x 0.6 = 0.6 denoising steps"),
         ({"seed": -1}, "seed must be between"),
     ],
 )

@@ -164,6 +164,12 @@ class GenerationRequest:
             raise RequestError(f"strength must be in (0, 1], got {self.strength}")
         if self.mask is not None and self.init is None:
             raise RequestError("a mask needs an init image (--init) to paint into")
+        if self.init is not None and self.steps * self.strength < 1:  # img2img runs that many
+            raise RequestError(
+                f"an init image is repainted in steps x strength = {self.steps} x "
+                f"{self.strength:g} = {self.steps * self.strength:g} denoising steps, under 1; "
+                "raise --steps or --strength"
+            )
         set_(self, "extra", dict(self.extra))
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dgx_pixels.cli import cli
+from dgx_pixels.request import GenerationRequest
 
 from .conftest import MODEL
 from .helpers import wait_until
@@ -145,3 +146,32 @@ def test_submit_sends_a_palette_file_and_out_names_a_worker_folder(
     assert sent.read_text() == (tmp_path / "mine.hex").read_text()
     named = run("submit", "x", "--palette", "pico-8", "--json", "--worker", w.address)
     assert json.loads(named.output)["request"]["palette"] == "pico-8"
+
+
+def test_jobs_and_watch_print_prompts_and_errors_escaped(start_worker) -> None:
+    w = start_worker()
+    w.backend.hold.clear()
+    forged = "a knight\n    99  done          0     0s  forged row\r\x1b[2J\u2028"
+    with w.client() as c:
+        c.submit(GenerationRequest(prompt=forged, model=MODEL, seed=1, steps=1))
+    table = run("jobs", "--worker", w.address)
+    w.backend.hold.set()
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert len(lines) == 3  # the worker line, the header, one job
+    assert "\x1b" not in table.output
+    assert "\r" not in table.output
+    assert lines[2].endswith(r"  a knight\n    99  done          0     0s  forged …")
+    with w.client() as c:
+        job = c.submit(GenerationRequest(prompt="explode\n\x1b[31mred", model=MODEL, seed=1))
+    watched = run("watch", str(job.id), "--worker", w.address)
+    assert watched.exit_code == 6
+    assert "\x1b" not in watched.output
+
+
+def test_an_error_message_from_a_worker_prints_as_one_line() -> None:
+    from dgx_pixels.cli import UserError
+    from dgx_pixels.errors import GenerationError
+
+    shown = UserError(GenerationError("job 3 failed: bad\nerror: forged line\x1b[2J")).message
+    assert shown == r"job 3 failed: bad\nerror: forged line\x1b[2J"

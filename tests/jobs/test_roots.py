@@ -23,7 +23,7 @@ from .helpers import RawSocket, pack
 
 
 def req(**fields: object) -> dict[str, object]:
-    return {"prompt": "a slime", "model": MODEL, "seed": 1, "steps": 1, **fields}
+    return {"prompt": "a slime", "model": MODEL, "seed": 1, "steps": 2, **fields}
 
 
 def submit(raw: RawSocket, request: dict[str, object], **message: object) -> p.Reply:
@@ -108,6 +108,7 @@ def test_probes_outside_the_roots_get_the_same_answer_whether_or_not_the_file_ex
 
                 told, untold = ask(exists), ask(missing)
                 assert told == untold, (field, exists)
+                assert "inside the worker's folders" in told, told
                 text = told.replace(str(w.data.root.resolve()), "")  # the roots it names
                 for secret in ("hunter2", "123", "45", "photo", "exist", "found"):
                     assert secret not in text, (field, told)
@@ -123,7 +124,7 @@ def test_files_sent_as_bytes_are_stored_in_the_data_dir(start_worker, tmp_path: 
     palette = tmp_path / "client" / "mine.hex"
     palette.write_text("ff0000\n00ff00\n")
     request = GenerationRequest(
-        prompt="a slime", model=MODEL, seed=1, steps=1, init=str(sketch), palette=str(palette)
+        prompt="a slime", model=MODEL, seed=1, steps=2, init=str(sketch), palette=str(palette)
     )
     with w.client() as c:
         job = c.run(request)
@@ -132,6 +133,16 @@ def test_files_sent_as_bytes_are_stored_in_the_data_dir(start_worker, tmp_path: 
     assert init.read_bytes() == sketch.read_bytes()
     assert (pal.suffix, pal.read_text()) == (".hex", palette.read_text())
     assert "client" not in str(job.request)  # the client's paths stay with the client
+
+
+def test_img2img_with_under_one_denoising_step_is_refused_at_submit(start_worker) -> None:
+    w = start_worker()
+    raw = RawSocket(w.address)
+    try:
+        message = refusal(raw, init="i.png", steps=3, strength=0.3)
+    finally:
+        raw.close()
+    assert "3 x 0.3 = 0.9 denoising steps, under 1" in message
 
 
 def test_inputs_are_bounded_and_named(start_worker) -> None:

@@ -268,8 +268,10 @@ def jobs(
     if pong is None:
         click.echo(json.dumps([_job_json(j) for j in page.jobs], indent=2))
         return
+    from dgx_pixels.cli import printable
+
     click.echo(
-        f"worker {client.address}: {pong.state}, {pong.model}, "
+        f"worker {client.address}: {printable(pong.state)}, {printable(pong.model)}, "
         f"{pong.queued} queued, {pong.running} running"
     )
     if not page.jobs:
@@ -278,7 +280,8 @@ def jobs(
     click.echo(f"{'ID':>6}  {'STATE':<9}  {'PRI':>4}  {'AGE':>6}  PROMPT")
     now = time.time()
     for j in page.jobs:
-        prompt = j.prompt if len(j.prompt) <= 50 else j.prompt[:49] + "…"
+        text = printable(j.prompt)  # a newline in a prompt must not forge a row
+        prompt = text if len(text) <= 50 else text[:49] + "…"
         click.echo(
             f"{j.id:>6}  {j.state:<9}  {j.priority:>4}  {_age(now - j.created):>6}  {prompt}"
         )
@@ -324,6 +327,7 @@ def watch(job_id: int, as_json: bool, worker_address: str | None, timeout: float
 
 
 def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
+    from dgx_pixels.cli import printable
     from dgx_pixels.jobs import protocol as p
     from dgx_pixels.jobs.client import job_error
 
@@ -344,7 +348,7 @@ def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
                 bar.done()
                 if not as_json:
                     for files in event.outputs:
-                        click.echo(files.get("sprite") or next(iter(files.values()), ""))
+                        click.echo(printable(files.get("sprite") or next(iter(files.values()), "")))
             case p.Failed() | p.Cancelled():
                 bar.done()
                 raise job_error(client.status(job_id))
