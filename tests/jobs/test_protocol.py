@@ -140,8 +140,22 @@ def test_expect_limits_the_types() -> None:
     assert _kind(p.encode(p.Cancelled(job=1)), expect=p.REQUEST_TYPES) == "unknown_type"
 
 
-def test_docs_table_is_the_generated_one() -> None:
+def test_docs_tables_are_the_generated_ones() -> None:
     text = DOC.read_text()
-    begin, end = "<!-- messages:begin -->\n", "<!-- messages:end -->"
-    table = text.split(begin, 1)[1].split(end, 1)[0]
-    assert table == p.markdown_table(), "regenerate with: python -m dgx_pixels.jobs.protocol"
+    for name, table in (("messages", p.markdown_table()), ("codes", p.error_codes_table())):
+        begin, end = f"<!-- {name}:begin -->\n", f"<!-- {name}:end -->"
+        assert text.split(begin, 1)[1].split(end, 1)[0] == table, (
+            "regenerate with: python -m dgx_pixels.jobs.protocol"
+        )
+
+
+def test_failures_cross_the_wire_as_declared_codes() -> None:
+    from dgx_pixels.errors import GenerationError, JobError, OutputExistsError
+
+    assert p.error_code(OutputExistsError("x")) == "output_exists"
+    assert p.error_class("output_exists") is OutputExistsError
+    assert p.error_class("OutputExistsError") is OutputExistsError  # a store from before
+    assert p.error_class("worker_died") is JobError
+    assert p.error_class("WorkerDied") is GenerationError  # no such class: never getattr
+    assert p.error_class("__class__") is GenerationError
+    assert set(p.error_code(c("x")) for c in p.ERROR_CODES.values()) <= set(p.ERROR_CODES)

@@ -39,12 +39,28 @@ from typing import Any, ClassVar, Literal, Union
 
 import msgspec
 
-from dgx_pixels.errors import ProtocolError, RequestError
+from dgx_pixels.errors import (
+    DgxPixelsError,
+    GenerationError,
+    ImageReadError,
+    InputError,
+    Interrupted,
+    JobError,
+    ModelError,
+    ModelNotFoundError,
+    NoGridError,
+    OutputExistsError,
+    PaletteError,
+    ProtocolError,
+    RequestError,
+    WorkerUnavailableError,
+)
 from dgx_pixels.jobs.limits import LIMITS
 from dgx_pixels.request import GenerationRequest
 
 __all__ = [
     "DEFAULT_ADDRESS",
+    "ERROR_CODES",
     "EVENT_TYPES",
     "LIMITS",
     "MAX_MESSAGE_BYTES",
@@ -82,6 +98,9 @@ __all__ = [
     "decode",
     "encode",
     "encoded_size",
+    "error_class",
+    "error_code",
+    "error_codes_table",
     "generation_request",
     "job_topic",
     "markdown_table",
@@ -144,6 +163,59 @@ class ErrorKind(enum.StrEnum):
     NOT_FOUND = "not_found"
     STATE = "state"  # e.g. the worker is draining
     INTERNAL = "internal"
+
+
+#: The wire code of each way a job can fail, in one place: a failed job's
+#: ``error_kind`` and a ``failed`` event's ``kind`` are one of these, and a
+#: client raises the class (so a job failed on a worker exits as it would here).
+ERROR_CODES: Mapping[str, type[DgxPixelsError]] = types.MappingProxyType(
+    {
+        "input": InputError,
+        "image": ImageReadError,
+        "palette": PaletteError,
+        "request": RequestError,
+        "output_exists": OutputExistsError,
+        "no_grid": NoGridError,
+        "model": ModelError,
+        "model_not_found": ModelNotFoundError,
+        "generation": GenerationError,
+        "interrupted": Interrupted,
+        "job": JobError,
+        "worker_unavailable": WorkerUnavailableError,
+        "protocol": ProtocolError,
+        "worker_died": JobError,  # the worker stopped during each of the job's attempts
+        "write": DgxPixelsError,  # the outputs could not be written (a full disk...)
+        "internal": GenerationError,  # anything else: a driver error, a bug
+    }
+)
+_CODE_OF: dict[type[DgxPixelsError], str] = {
+    cls: code for code, cls in reversed(list(ERROR_CODES.items()))
+}  # the first code of a class wins
+
+
+def error_code(exc: BaseException) -> str:
+    """The :data:`ERROR_CODES` code of ``exc`` (its closest listed class).
+
+    >>> error_code(ModelNotFoundError("x")), error_code(OSError("full")), error_code(KeyError())
+    ('model_not_found', 'write', 'internal')
+    """
+    if isinstance(exc, DgxPixelsError):
+        for cls in type(exc).__mro__:
+            if cls in _CODE_OF:
+                return _CODE_OF[cls]
+    return "write" if isinstance(exc, OSError) else "internal"
+
+
+def error_class(code: str | None) -> type[DgxPixelsError]:
+    """The error class to raise for a failed job's code (:class:`GenerationError` if unknown).
+
+    Stores written before the codes hold class names (``"OutputExistsError"``):
+    those are read too.
+    """
+    if code is not None and code in ERROR_CODES:
+        return ERROR_CODES[code]
+    legacy = {cls.__name__: cls for cls in ERROR_CODES.values()}
+    return legacy.get(code or "", GenerationError)
 
 
 def job_topic(job_id: int) -> str:
@@ -441,7 +513,7 @@ class Done(Event):
 
 @dataclass(frozen=True, slots=True)
 class Failed(Event):
-    """A job failed for good; ``kind`` names the error class."""
+    """A job failed for good; ``kind`` is its code in ``ERROR_CODES``."""
 
     TYPE: ClassVar[str] = "failed"
     job: int
@@ -683,9 +755,20 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def error_codes_table() -> str:
+    """The failure-code table of ``docs/protocol.md``, generated from :data:`ERROR_CODES`."""
+    rows = ["| code | raised by clients as | exit |", "|---|---|---|"]
+    rows += [
+        f"| `{code}` | `{cls.__name__}` | {cls.exit_code} |" for code, cls in ERROR_CODES.items()
+    ]
+    return "\n".join(rows) + "\n"
+
+
 def _required(f: dataclasses.Field[Any]) -> bool:
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
 if __name__ == "__main__":
     print(markdown_table(), end="")
+    print()
+    print(error_codes_table(), end="")
