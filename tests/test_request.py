@@ -73,3 +73,12 @@ def test_lora_parse() -> None:
     assert LoraRef.parse("D:/l.safetensors") == LoraRef("D:/l.safetensors", 1.0)
     with pytest.raises(RequestError, match="lora weight"):
         LoraRef.parse("x:9")
+
+
+def test_drawing_size_is_a_declared_field() -> None:
+    r = GenerationRequest(prompt="x", size=(16, 16), drawing_size=(512, 512))
+    assert r.to_dict()["drawing_size"] == [512, 512]
+    assert GenerationRequest.from_dict(r.to_dict()) == r
+    # a request written before the field kept it in extra: it moves to the field
+    old = GenerationRequest.from_dict({"prompt": "x", "extra": {"drawing_size": [512, 512]}})
+    assert (old.drawing_size, old.extra) == ((512, 512), {})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dgx_pixels.errors import RequestError
+from dgx_pixels.errors import ProtocolError, RequestError
 from dgx_pixels.jobs import limits as lim
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.limits import LIMITS, Limits
@@ -185,3 +185,24 @@ def test_job_pages_fit_the_reply_limit_and_page_through_every_job(start_worker) 
         w.backend.hold.set()
     assert sorted(seen) == sorted(ids)
     assert pages > 1
+
+
+def test_a_record_too_big_for_a_reply_breaks_nothing_for_other_jobs(start_worker) -> None:
+    # Only a store written before the limits can hold one: put it there directly.
+    from dgx_pixels.jobs.store import JobStore
+
+    w = start_worker()
+    w.backend.hold.clear()
+    with w.client() as c:
+        before = c.submit(GenerationRequest(**req("before")))  # type: ignore[arg-type]
+        with JobStore(w.data.jobs_db) as store:
+            huge = store.submit(GenerationRequest(**req("x" * (2 * LIMITS.reply_bytes))))  # type: ignore[arg-type]
+        after = c.submit(GenerationRequest(**req("after")))  # type: ignore[arg-type]
+        page = c.jobs()
+        assert [j.id for j in page.jobs] == [after.id, before.id]  # the huge one left out
+        assert (page.total, page.next_offset) == (3, None)
+        with pytest.raises(ProtocolError, match=r"over the limit of 1048576 \(reply_bytes\)"):
+            c.status(huge.id)
+        assert c.status(after.id).prompt == "after"
+        assert c.cancel(after.id).state == "cancelled"
+    w.backend.hold.set()
