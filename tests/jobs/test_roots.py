@@ -166,6 +166,15 @@ def test_inputs_are_bounded_and_named(start_worker) -> None:
         raw.close()
 
 
+def test_a_root_must_be_a_folder(tmp_path: Path) -> None:
+    from dgx_pixels.errors import InputError
+    from dgx_pixels.jobs.worker import WorkerConfig
+    from dgx_pixels.paths import DataDir
+
+    with pytest.raises(InputError, match="not a folder"):
+        WorkerConfig(data=DataDir(tmp_path), roots=(tmp_path / "nowhere",))
+
+
 def test_out_goes_under_the_outputs_or_a_root_the_worker_was_given(
     start_worker, tmp_path: Path
 ) -> None:
@@ -179,6 +188,24 @@ def test_out_goes_under_the_outputs_or_a_root_the_worker_was_given(
         )
     assert Path(relative.outputs[0]["sprite"]).parent == w.data.outputs.resolve() / "set"
     assert Path(rooted.outputs[0]["sprite"]).parent == game.resolve() / "art"
+
+
+def test_a_root_holding_the_data_dir_serves_none_of_its_private_files(
+    start_worker, tmp_path: Path
+) -> None:
+    w = start_worker(roots=(tmp_path,))  # the data dir is tmp_path/data
+    raw = RawSocket(w.address)
+    try:
+        for field, path in [
+            ("init", w.data.jobs_db),
+            ("palette", w.data.keys / "x.hex"),
+            ("out", w.data.logs),
+            ("out", w.data.root),
+        ]:
+            assert "inside the worker's folders" in refusal(raw, **{field: str(path)})
+        assert isinstance(submit(raw, req(out=str(tmp_path / "art"))), p.JobReply)
+    finally:
+        raw.close()
 
 
 def test_roots_confine_by_text_and_links_only(tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ A worker serves clients it cannot trust with its own file system, so:
    ``<data>/inputs`` (reading) and the folders the worker was started with
    (``worker --root DIR``, both). A relative path is relative to
    ``<data>/outputs``. Refused at submit, with a ``request`` error: a NUL
-   byte, ``~`` or ``~user``, any ``..`` part, and any path that leaves the
-   roots once its symbolic links are resolved.
+   byte, ``~`` or ``~user``, any ``..`` part, any path that leaves the roots
+   once its symbolic links are resolved, and the rest of the data dir (the
+   job store, keys, logs) even under a ``--root`` that holds it.
 3. **Errors never tell what exists outside the roots.** A refusal depends on
    the path's text and on links inside the roots only, and says the same for
    a file that exists and one that does not; files outside the roots are
@@ -64,17 +65,13 @@ class Roots:
     outputs: Path
     inputs: Path
     extra: tuple[Path, ...] = ()
+    private: Path | None = None  # the data dir: only its outputs and inputs are served
 
     @classmethod
     def of(cls, data: DataDir, extra: Iterable[str | os.PathLike[str]] = ()) -> Roots:
         """The roots of a worker serving ``data``, plus its ``--root`` folders."""
-        folders = []
-        for folder in extra:
-            path = Path(folder).expanduser().resolve()
-            if not path.is_dir():
-                raise RequestError(f"--root {folder}: not a folder", option="root")
-            folders.append(path)
-        return cls(data.outputs.resolve(), data.inputs.resolve(), tuple(folders))
+        folders = tuple(Path(folder).expanduser().resolve() for folder in extra)
+        return cls(data.outputs.resolve(), data.inputs.resolve(), folders, data.root.resolve())
 
     def readable(self) -> tuple[Path, ...]:
         """Where a request may read: outputs, sent inputs, the extra roots."""
@@ -99,8 +96,11 @@ class Roots:
         if "\x00" in value or value.startswith("~") or ".." in Path(value).parts:
             raise refused
         real = Path(os.path.realpath(self.outputs / value))  # an absolute value replaces outputs
-        if not any(real == root or real.is_relative_to(root) for root in roots):
+        if not _within(real, roots):
             raise refused
+        served = (self.outputs, self.inputs)
+        if self.private and real.is_relative_to(self.private) and not _within(real, served):
+            raise refused  # the job store, keys, logs: never a client's
         return real
 
     def admit(
@@ -205,6 +205,10 @@ def files_to_send(request: GenerationRequest) -> tuple[GenerationRequest, dict[s
             for lo in request.loras
         )
     return (request.replace(**changes) if changes else request), inputs
+
+
+def _within(path: Path, roots: Iterable[Path]) -> bool:
+    return any(path.is_relative_to(root) for root in roots)
 
 
 def _is_palette_path(value: str) -> bool:

@@ -113,6 +113,9 @@ class WorkerConfig:
             raise InputError("model must not be empty")
         is_loopback(self.bind)  # raises InputError for a malformed address
         is_loopback(self.events)
+        for root in self.roots:
+            if not Path(root).expanduser().is_dir():
+                raise InputError(f"--root {root}: not a folder", path=str(root))
 
     @property
     def events(self) -> str:
@@ -232,7 +235,7 @@ class Worker:
         router.setsockopt(zmq.SNDHWM, 10_000)
         pub.setsockopt(zmq.SNDHWM, 100_000)
         # Subscriptions: a long topic closes its connection before it is read (libzmq
-        # would keep ~48 bytes per topic byte), and the worker itself admits each
+        # would keep many times its size, for good), and the worker itself admits each
         # topic it hears (XPUB_MANUAL): only the topics events are published under.
         pub.setsockopt(zmq.MAXMSGSIZE, limits.topic_bytes + _SUBSCRIBE_OVERHEAD)
         pub.setsockopt(zmq.XPUB_MANUAL, 1)
