@@ -229,3 +229,23 @@ def test_cli_submit_sends_local_files(start_worker, tmp_path: Path, monkeypatch)
     with w.client() as c:
         [job] = c.jobs().jobs
     assert Path(job.request["init"]).read_bytes() == (tmp_path / "sketch.png").read_bytes()
+
+
+def test_the_async_client_sends_files_too(start_worker, tmp_path: Path) -> None:
+    import asyncio
+
+    from dgx_pixels.jobs.client import AsyncClient
+
+    w = start_worker()
+    w.backend.hold.clear()
+    sketch = tmp_path / "a.png"
+    sketch.write_bytes(png(8, 8))
+
+    async def main() -> p.JobRecord:
+        async with AsyncClient(w.address) as c:
+            request = GenerationRequest(prompt="x", model=MODEL, seed=1, steps=2, init=str(sketch))
+            return await c.submit(request)
+
+    job = asyncio.run(main())
+    w.backend.hold.set()
+    assert Path(job.request["init"]).read_bytes() == sketch.read_bytes()
