@@ -47,6 +47,8 @@ def test_default_negative_prompt() -> None:
         ({"background": "pink"}, "background must be transparent, keep or a colour"),
         ({"strength": 0.0}, "strength must be in (0, 1]"),
         ({"mask": "m.png"}, "a mask needs an init image"),
+        ({"init": "i.png", "steps": 3, "strength": 0.3}, "3 x 0.3 = 0.9 denoising steps, under 1"),
+        ({"init": "i.png", "steps": 1, "strength": 0.6}, "1 x 0.6 = 0.6 denoising steps"),
         ({"seed": -1}, "seed must be between"),
     ],
 )
@@ -71,3 +73,12 @@ def test_lora_parse() -> None:
     assert LoraRef.parse("D:/l.safetensors") == LoraRef("D:/l.safetensors", 1.0)
     with pytest.raises(RequestError, match="lora weight"):
         LoraRef.parse("x:9")
+
+
+def test_drawing_size_is_a_declared_field() -> None:
+    r = GenerationRequest(prompt="x", size=(16, 16), drawing_size=(512, 512))
+    assert r.to_dict()["drawing_size"] == [512, 512]
+    assert GenerationRequest.from_dict(r.to_dict()) == r
+    # a request written before the field kept it in extra: it moves to the field
+    old = GenerationRequest.from_dict({"prompt": "x", "extra": {"drawing_size": [512, 512]}})
+    assert (old.drawing_size, old.extra) == ((512, 512), {})

@@ -55,11 +55,25 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def printable(text: str) -> str:
+    """``text`` for a terminal: line breaks and control characters escaped, so it is one line.
+
+    Text from a worker or a file (a prompt, an error) can forge rows or move
+    the cursor otherwise.
+
+    >>> print(printable("a knight\\n   7  done\\x1b[2J\\r"))
+    a knight\\n   7  done\\x1b[2J\\r
+    """
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 class UserError(click.ClickException):
     """A :class:`DgxPixelsError` on its way out: one line, the error's exit code."""
 
     def __init__(self, error: DgxPixelsError) -> None:
-        super().__init__(error.message)
+        super().__init__(printable(error.message))
         self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
         self.error = error
 

@@ -188,7 +188,7 @@ class Runner:
                     for job in batch:
                         self._run_batch(store, gen, [job])
                     return
-                self._fail(store, batch[0], type(exc).__name__, exc.message)
+                self._fail(store, batch[0], exc, exc.message)
                 return
             except Exception as exc:  # CUDA errors, out of memory: retry up to the limit
                 log.error("batch %s failed:\n%s", ids, traceback.format_exc())
@@ -199,7 +199,7 @@ class Runner:
                             p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt)
                         )
                     else:
-                        self._fail(store, job, type(exc).__name__, str(exc))
+                        self._fail(store, job, exc, str(exc))
                 return
             seconds = time.monotonic() - started
             saved = 0
@@ -220,10 +220,10 @@ class Runner:
         try:
             outputs = self._backend.save(result, out_dir, force=force)
         except DgxPixelsError as exc:
-            self._fail(store, job, type(exc).__name__, exc.message)
+            self._fail(store, job, exc, exc.message)
             return 0
         except OSError as exc:
-            self._fail(store, job, type(exc).__name__, f"cannot write to {out_dir}: {exc}")
+            self._fail(store, job, exc, f"cannot write to {out_dir}: {exc}")
             return 0
         store.finish(job.id, outputs)
         self._publish(p.Done(job=job.id, outputs=outputs, seconds=seconds))
@@ -241,7 +241,8 @@ class Runner:
                 self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
         self.wake()
 
-    def _fail(self, store: JobStore, job: p.JobRecord, kind: str, message: str) -> None:
+    def _fail(self, store: JobStore, job: p.JobRecord, exc: BaseException, message: str) -> None:
+        kind = p.error_code(exc)
         store.fail(job.id, kind, message)
         self._publish(p.Failed(job=job.id, kind=kind, message=message))
 
