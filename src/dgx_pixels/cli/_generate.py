@@ -180,7 +180,7 @@ def _generate_on_worker(
     client names); the files are then copied into ``out_dir``, as an
     in-process run would have written them.
     """
-    from dgx_pixels.image_files import write_atomic
+    from dgx_pixels.assets import copy_outputs
     from dgx_pixels.jobs.client import Client
     from dgx_pixels.jobs.protocol import Progress
 
@@ -195,15 +195,12 @@ def _generate_on_worker(
             )
     finally:
         bar.close()
-    for files in job.outputs:
-        for role, name in files.items():
-            source = Path(name)
-            if not source.is_file():  # a worker on another machine: its paths are not here
-                click.echo(f"{role} is on the worker's machine: {name}", err=True)
-                continue
-            target = write_atomic(source.read_bytes(), out_dir / source.name, force=force)
-            if role == "sprite":
-                click.echo(str(target))
+    copied = copy_outputs(job.outputs, out_dir, force=force)
+    for name in copied.remote:  # a worker on another machine: its paths are not here
+        click.echo(f"on the worker's machine: {name}", err=True)
+    for files in copied.images:
+        if "sprite" in files:
+            click.echo(str(files["sprite"]))
     click.echo(f"{len(job.outputs)} sprite(s) by job {job.id} on the worker", err=True)
 
 
