@@ -51,6 +51,16 @@ def test_pixel_surface() -> None:
     }  # fmt: skip
 
 
+def test_train_surface() -> None:
+    import dgx_pixels.train
+
+    assert set(dgx_pixels.train.__all__) == {
+        "PRESETS", "DatasetError", "RunPaths", "Sample", "StepMetrics", "TrainConfig",
+        "TrainResult", "Trainer", "TrainingSet", "load_dataset", "preset", "stop_on_signals",
+        "train_lora",
+    }  # fmt: skip
+
+
 def test_every_error_is_in_the_tree() -> None:
     for name in dgx_pixels.errors.__all__:
         cls = getattr(dgx_pixels.errors, name)

@@ -12,6 +12,15 @@ TINY = "random:sdxl-tiny"
 DATA = Path(__file__).parents[1] / "data" / "train-sprites"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread() -> None:
+    """One torch thread: on a few shared cores the tiny model's steps run about 30x faster
+    than with a thread per core (measured: 0.14 s against 4-5 s a step)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _offline_hub(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never download: the hub is offline and its cache an empty folder."""

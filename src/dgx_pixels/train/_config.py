@@ -33,10 +33,9 @@ Schedule = Literal["constant", "cosine"]
 _TRIGGER = re.compile(r"[\w][\w\- ]{0,63}")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
-#: Fields a resumed run may change: how long it runs and how often it reports.
-RESUMABLE_CHANGES = frozenset(
-    {"steps", "checkpoint_every", "validate_every", "keep_checkpoints", "lr_schedule_steps"}
-)
+#: Fields a resumed run may change: how long it runs and how often it saves and reports
+#: (a changed ``steps`` stretches the learning-rate schedule from the resumed step on).
+RESUMABLE_CHANGES = frozenset({"steps", "checkpoint_every", "validate_every", "keep_checkpoints"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +54,13 @@ class TrainConfig:
     steps: int = 1000
     batch: int = 1
     rank: int = 16
-    alpha: float = 16.0
+    alpha: int = 16
     lr: float = 2e-4
     #: Train LoRAs on both text encoders too (turns off the text-embedding cache).
     train_text_encoders: bool = False
     text_encoder_lr: float = 5e-5
     lr_schedule: Schedule = "cosine"
     warmup_steps: int = 50
-    #: The step count the learning-rate schedule spans (``None``: ``steps``). Kept on resume
-    #: when ``steps`` grows, so a longer run does not change the steps already taken.
-    lr_schedule_steps: int | None = None
     optimizer: Optimizer = "auto"
     weight_decay: float = 1e-2
     max_grad_norm: float = 1.0
@@ -100,6 +96,7 @@ class TrainConfig:
             "steps": (self.steps, 1, 1_000_000),
             "batch": (self.batch, 1, 256),
             "rank": (self.rank, 1, 1024),
+            "alpha": (self.alpha, 1, 4096),
             "warmup_steps": (self.warmup_steps, 0, 1_000_000),
             "checkpoint_every": (self.checkpoint_every, 1, 1_000_000),
             "keep_checkpoints": (self.keep_checkpoints, 1, 100),
@@ -112,7 +109,6 @@ class TrainConfig:
             if not low <= value <= high:
                 raise InputError(f"{name} must be {low} to {high}, got {value}", option=name)
         floats = {
-            "alpha": (self.alpha, 0.0, 4096.0),
             "lr": (self.lr, 0.0, 1.0),
             "text_encoder_lr": (self.text_encoder_lr, 0.0, 1.0),
             "weight_decay": (self.weight_decay, 0.0, 1.0),
@@ -121,14 +117,12 @@ class TrainConfig:
             "noise_offset": (self.noise_offset, 0.0, 1.0),
         }
         for name, (number, lo, hi) in floats.items():
-            if not lo <= number <= hi or (name in ("alpha", "lr") and number == 0):
+            if not lo <= number <= hi or (name == "lr" and number == 0):
                 raise InputError(f"{name} must be above {lo} and at most {hi}, got {number}")
         if self.resolution is not None and not 64 <= self.resolution <= 2048:
             raise InputError(f"resolution must be 64 to 2048, got {self.resolution}")
         if self.resolution is not None and self.resolution % 8:
             raise InputError(f"resolution must be a multiple of 8, got {self.resolution}")
-        if self.lr_schedule_steps is not None and self.lr_schedule_steps < 1:
-            raise InputError(f"lr_schedule_steps must be at least 1, got {self.lr_schedule_steps}")
         if self.trigger and not _TRIGGER.fullmatch(self.trigger):
             raise InputError(
                 "trigger must be 1-64 letters, digits, '_', '-' or spaces, starting with a "
@@ -154,11 +148,6 @@ class TrainConfig:
         return self
 
     # -- derived values ----------------------------------------------------------
-
-    @property
-    def schedule_steps(self) -> int:
-        """The step count the learning-rate schedule spans."""
-        return self.lr_schedule_steps or self.steps
 
     def caption(self, text: str) -> str:
         """``text`` with the trigger word in front (once)."""
@@ -215,7 +204,7 @@ PRESETS: dict[str, tuple[TrainConfig, str]] = {
             steps=1000,
             batch=1,
             rank=16,
-            alpha=16.0,
+            alpha=16,
             lr=2e-4,
             warmup_steps=50,
         ),
@@ -231,7 +220,7 @@ PRESETS: dict[str, tuple[TrainConfig, str]] = {
             steps=3000,
             batch=2,
             rank=32,
-            alpha=16.0,
+            alpha=16,
             lr=1e-4,
             warmup_steps=100,
         ),
