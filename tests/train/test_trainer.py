@@ -106,9 +106,10 @@ def test_the_metrics_log_has_a_line_per_step(trained: Trained) -> None:
 def test_the_validation_grid_shows_finished_sprites(trained: Trained) -> None:
     from PIL import Image
 
-    [grid] = trained.grids
-    assert grid.name == f"step-{STEPS:06d}.png"
+    base, grid = trained.grids  # before training, and after the last step
+    assert (base.name, grid.name) == ("step-000000.png", f"step-{STEPS:06d}.png")
     image = Image.open(grid)
+    assert json.loads(image.info["prompts"]) == ["ourstyle, a bat"]
     assert image.size == (2 * 128, 128)  # 2 seeds x 1 prompt, 16 px sprites at 8x
     cells = np.asarray(image.convert("RGBA")).reshape(16, 8, 32, 8, 4)
     assert (cells == cells[:, :1, :, :1]).all()  # every sprite pixel a crisp 8x8 square

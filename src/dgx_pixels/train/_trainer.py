@@ -706,6 +706,10 @@ def train_lora(
                 "with --resume or start again with --force"
             )
         shutil.rmtree(trainer.paths.checkpoints)
+    if cfg.validate_every and trainer.step_count == 0:
+        grids.append(trainer.evaluate())  # the base model, to compare the others with
+        if on_validation is not None:
+            on_validation(grids[-1])
     with _metrics_log(trainer.paths.metrics, append=resume) as log:
         while trainer.step_count < cfg.steps:
             if interrupt is not None and interrupt.is_set():
