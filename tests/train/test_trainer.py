@@ -101,6 +101,7 @@ def test_the_metrics_log_has_a_line_per_step(trained: Trained) -> None:
     assert [r["step"] for r in rows] == list(range(1, STEPS + 1))
     assert set(rows[0]) == {"step", "loss", "lr", "it_s", "memory_bytes"}
     assert all(r["loss"] > 0 and r["it_s"] > 0 and r["lr"] == 2e-2 for r in rows)
+    assert all(r["memory_bytes"] > 2**20 for r in rows)  # the process's peak RSS on a CPU
 
 
 def test_the_validation_grid_shows_finished_sprites(trained: Trained) -> None:
@@ -266,7 +267,7 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path: Path) -> None:
         train_lora(Trainer(config, moved, path, device="cpu"), resume=True)
 
 
-def test_text_encoder_loras_are_written_as_te1_and_te2(tmp_path: Path) -> None:
+def test_text_encoder_loras_are_written_as_te1_and_te2(tmp_path: Path, engine: Engine) -> None:
     from diffusers import StableDiffusionXLPipeline
 
     config = tiny_config(steps=1, validate_every=0, rank=2, train_text_encoders=True)
@@ -282,3 +283,7 @@ def test_text_encoder_loras_are_written_as_te1_and_te2(tmp_path: Path) -> None:
         str(tmp_path / "te.safetensors"), unet_config=trainer.pipe.unet.config
     )
     assert {k.split(".")[0] for k in state} == {"unet", "text_encoder", "text_encoder_2"}
+    # Both layouts, text encoders included, load in the engine and draw alike.
+    peft = trainer.export("peft", path=tmp_path / "te-peft.safetensors")
+    drawn = [_draw(engine, p, "ourstyle, bat", 5) for p in (peft, tmp_path / "te.safetensors")]
+    assert_image_equal(drawn[1], drawn[0], tolerance=1, what="kohya vs peft, text encoders")

@@ -175,7 +175,7 @@ class _Report:
         done = m.step - self.first
         rate = done / max(1e-9, time.perf_counter() - self.started)
         eta = (self.total - m.step) / rate if rate else 0.0
-        memory = "" if m.memory_bytes is None else f" {m.memory_bytes / 2**30:.1f} GiB"
+        memory = f" {m.memory_bytes / 2**30:.1f} GiB"
         click.echo(
             f"step {m.step}/{self.total} loss {m.loss:.4f} lr {m.lr:.2e} "
             f"{rate:.2f} it/s{memory} eta {eta / 60:.1f} min",

@@ -92,7 +92,7 @@ class StepMetrics:
     loss: float
     lr: float
     it_s: float
-    memory_bytes: int | None
+    memory_bytes: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -399,12 +399,15 @@ class Trainer:
         kind = self.placement.device_name.split(":")[0]
         return torch.autocast(kind, dtype=self.placement.dtype)
 
-    def _memory(self) -> int | None:
+    def _memory(self) -> int:
+        """Peak GPU memory on CUDA, else the process's peak resident memory."""
         import torch
 
         if self.placement.device_name.startswith("cuda"):
             return int(torch.cuda.max_memory_allocated())
-        return None
+        from dgx_pixels.engine._bench import _peak_rss
+
+        return _peak_rss()
 
     # -- evaluate ----------------------------------------------------------------
 
@@ -502,47 +505,48 @@ class Trainer:
             shutil.rmtree(p, ignore_errors=True)
         return folder
 
-    def resume(self) -> int:
-        """Continue from the newest checkpoint; return its step.
-
-        Raises :class:`InputError` when there is none, or when it was made
-        with other settings (naming them) or another dataset.
-        """
-        import torch
-        from safetensors.torch import load_file
-
+    def check_resume(self) -> tuple[Path, dict[str, Any]]:
+        """The newest checkpoint and its state, checked against this run before any
+        model is loaded: :class:`InputError` when there is none, or when it was made
+        with other settings (naming them) or on other images or captions."""
         folder = self.paths.latest_checkpoint()
         if folder is None:
             raise InputError(
                 f"--resume: no checkpoint in {self.paths.checkpoints}; start without --resume",
                 path=str(self.paths.checkpoints),
             )
-        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-        saved = TrainConfig.from_dict(state["config"])
-        changed = [
-            name
-            for name, value in self.config.to_dict().items()
-            if name not in RESUMABLE_CHANGES and saved.to_dict().get(name) != value
-        ]
+        try:
+            state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+            saved = TrainConfig.from_dict(state["config"]).to_dict()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"--resume: {folder} is not a readable checkpoint ({exc})") from None
+        ours = self.config.to_dict()
+        changed = [n for n, v in ours.items() if n not in RESUMABLE_CHANGES and saved.get(n) != v]
         if changed:
-            listed = ", ".join(
-                f"{n} {saved.to_dict()[n]!r} -> {self.config.to_dict()[n]!r}" for n in changed
-            )
+            listed = ", ".join(f"{n} {saved[n]!r} -> {ours[n]!r}" for n in changed)
             raise InputError(f"--resume: the checkpoint in {folder} was made with {listed}")
         if state["dataset"] != self.dataset.sha256:
             raise InputError(
                 f"--resume: the images or captions in {self.dataset.root} changed since the "
                 f"checkpoint in {folder}"
             )
-        if state["optimizer"] != self.optimizer_name:
-            raise InputError(
-                f"--resume: the checkpoint used {state['optimizer']}, this machine would use "
-                f"{self.optimizer_name}"
-            )
         if state["step"] > self.config.steps:
             raise InputError(
                 f"--resume: the checkpoint is at step {state['step']}, past --steps "
                 f"{self.config.steps}"
+            )
+        return folder, state
+
+    def resume(self) -> int:
+        """Continue from the newest checkpoint (see :meth:`check_resume`); return its step."""
+        import torch
+        from safetensors.torch import load_file
+
+        folder, state = self.check_resume()
+        if state["optimizer"] != self.optimizer_name:
+            raise InputError(
+                f"--resume: the checkpoint used {state['optimizer']}, this machine would use "
+                f"{self.optimizer_name}"
             )
         adapter = load_file(str(folder / "adapter.safetensors"))
         with torch.no_grad():
@@ -695,6 +699,8 @@ def train_lora(
     """
     cfg = trainer.config
     grids: list[Path] = []
+    if resume:
+        trainer.check_resume()  # before the model loads: a refusal costs nothing
     if not trainer.ready:
         trainer.setup()
     if resume:
