@@ -223,7 +223,8 @@ class Trainer:
         self.noise_scheduler = diffusers.DDPMScheduler.from_config(pipe.scheduler.config)
         self.generator = torch.Generator("cpu").manual_seed(cfg.seed)
         fp16 = self.placement.dtype_name == "fp16"
-        self.scaler = torch.amp.GradScaler(self.placement.device_name, enabled=fp16)
+        kind = self.placement.device_name.split(":")[0]  # "cuda:1" -> "cuda"
+        self.scaler = torch.amp.GradScaler(kind, enabled=fp16)
         if self.placement.device_name.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         self.ready = True
@@ -699,19 +700,7 @@ def train_lora(
     """
     cfg = trainer.config
     grids: list[Path] = []
-    if resume:
-        trainer.check_resume()  # before the model loads: a refusal costs nothing
-    if not trainer.ready:
-        trainer.setup()
-    if resume:
-        trainer.resume()
-    elif trainer.paths.latest_checkpoint() is not None:
-        if not force:
-            raise InputError(
-                f"{trainer.paths.checkpoints} holds checkpoints of an earlier run; continue it "
-                "with --resume or start again with --force"
-            )
-        shutil.rmtree(trainer.paths.checkpoints)
+    _start(trainer, resume=resume, force=force)
     if cfg.validate_every and trainer.step_count == 0:
         grids.append(trainer.evaluate())  # the base model, to compare the others with
         if on_validation is not None:
@@ -736,6 +725,29 @@ def train_lora(
     lora = trainer.export(layout, force=force or resume, save_dtype=save_precision)
     return TrainResult(lora, trainer.paths.sidecar, trainer.step_count, False,
                        trainer._last_loss, grids, trainer.notes)  # fmt: skip
+
+
+def _start(trainer: Trainer, *, resume: bool, force: bool) -> None:
+    """Check what is on disk (before the model loads), set up, and resume if asked."""
+    paths = trainer.paths
+    if resume:
+        trainer.check_resume()
+    elif paths.latest_checkpoint() is not None and not force:
+        raise InputError(
+            f"{paths.checkpoints} holds checkpoints of an earlier run; continue it "
+            "with --resume or start again with --force"
+        )
+    if not trainer.ready:
+        trainer.setup()
+    if not resume:
+        shutil.rmtree(paths.checkpoints, ignore_errors=True)
+        return
+    step = trainer.resume()
+    # The log keeps the steps up to the checkpoint: a crash may have logged later ones.
+    if paths.metrics.is_file():
+        lines = paths.metrics.read_text(encoding="utf-8").splitlines()
+        kept = [line for line in lines if line and json.loads(line)["step"] <= step]
+        write_atomic("".join(f"{line}\n" for line in kept).encode(), paths.metrics, force=True)
 
 
 @contextlib.contextmanager
