@@ -278,6 +278,8 @@ def test_text_encoder_loras_are_written_as_te1_and_te2(tmp_path: Path, engine: E
     dataset = load_dataset(DATA, config, resolve_model(TINY))
     trainer = Trainer(config, dataset, tmp_path / "te.safetensors", device="cpu")
     train_lora(trainer, layout="kohya")
+    trained = {name.split(".")[0] for name in trainer.params}
+    assert trained == {"unet", "text_encoder", "text_encoder_2"}  # all three are trained
     keys = load_file(str(tmp_path / "te.safetensors")).keys()
     prefixes = {k.split("_")[1] for k in keys}
     assert prefixes == {"unet", "te1", "te2"}

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dgx_pixels import __version__
-from dgx_pixels.errors import InputError, ModelError
+from dgx_pixels.errors import InputError, Interrupted, ModelError
 from dgx_pixels.image_files import write_atomic, write_png
 from dgx_pixels.train._cache import FeatureCache
 from dgx_pixels.train._conditioning import encode_prompts, time_ids
@@ -412,8 +412,9 @@ class Trainer:
 
     # -- evaluate ----------------------------------------------------------------
 
-    def evaluate(self) -> Path:
-        """Draw the validation grid through our own engine and pixel pipeline; return its path.
+    def evaluate(self, interrupt: threading.Event | None = None) -> Path | None:
+        """Draw the validation grid through our own engine and pixel pipeline; return its path
+        (``None`` when ``interrupt`` stopped it: a stop never waits for a grid).
 
         Rows are the validation prompts (trigger in front), columns the seeds;
         each cell is the finished true-resolution sprite, upscaled with nearest
@@ -446,7 +447,9 @@ class Trainer:
             for seed in cfg.validation_seeds
         ]
         try:
-            results = engine.generate(requests)
+            results = engine.generate(requests, interrupt=interrupt)
+        except Interrupted:
+            return None
         finally:
             for module in self.components.values():
                 module.train()
@@ -701,10 +704,16 @@ def train_lora(
     cfg = trainer.config
     grids: list[Path] = []
     _start(trainer, resume=resume, force=force)
+
+    def validate() -> None:
+        grid = trainer.evaluate(interrupt)
+        if grid is not None:
+            grids.append(grid)
+            if on_validation is not None:
+                on_validation(grid)
+
     if cfg.validate_every and trainer.step_count == 0:
-        grids.append(trainer.evaluate())  # the base model, to compare the others with
-        if on_validation is not None:
-            on_validation(grids[-1])
+        validate()  # the base model, to compare the others with
     with _metrics_log(trainer.paths.metrics, append=resume) as log:
         while trainer.step_count < cfg.steps:
             if interrupt is not None and interrupt.is_set():
@@ -718,9 +727,7 @@ def train_lora(
             if trainer.step_count % cfg.checkpoint_every == 0 and trainer.step_count < cfg.steps:
                 trainer.save()
             if cfg.validate_every and trainer.step_count % cfg.validate_every == 0:
-                grids.append(trainer.evaluate())
-                if on_validation is not None:
-                    on_validation(grids[-1])
+                validate()
     trainer.save()
     lora = trainer.export(layout, force=force or resume, save_dtype=save_precision)
     return TrainResult(lora, trainer.paths.sidecar, trainer.step_count, False,
