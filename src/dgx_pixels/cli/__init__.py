@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "doctor": ("dgx_pixels.cli._doctor", "doctor", "What this machine has and lacks, with fixes."),
     "mcp": ("dgx_pixels.cli._mcp", "mcp", "MCP server for AI assistants (stdio or HTTP)."),
+    "train": ("dgx_pixels.cli._train", "train", "Train a style LoRA on your own sprites."),
 }
 
 
