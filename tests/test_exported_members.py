@@ -26,6 +26,7 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.assets",
     "dgx_pixels.jobs",
     "dgx_pixels.metrics",
+    "dgx_pixels.sprites",
 ]
 
 
@@ -65,6 +66,7 @@ def test_pixel_and_engine_import_without_torch() -> None:
     # The toolkit never imports torch; the engine only when it generates.
     code = (
         "import sys, dgx_pixels.pixel, dgx_pixels.engine, dgx_pixels.assets, dgx_pixels.jobs\n"
+        "import dgx_pixels.sprites\n"
         "print('TORCH', 'torch' in sys.modules, 'diffusers' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
