@@ -7,6 +7,13 @@ import dgx_pixels.sprites as sprites
 
 def test_public_api() -> None:
     assert set(sprites.__all__) == {
-        "PACKINGS", "AssetBundle", "PackedSheet", "build_asset", "feet_pivot", "opaque_bbox",
-        "pack_sheet", "palette_of",
+        "DIRECTIONS", "EFFECTS", "PACKINGS", "AssetBundle", "Effect", "PackedSheet",
+        "animation_asset", "animation_consistency", "build_asset", "effect_frames",
+        "feet_pivot", "foot_point", "opaque_bbox", "pack_sheet", "palette_of", "preview_gif",
     }  # fmt: skip
+
+
+def test_the_cli_lists_every_effect() -> None:
+    from dgx_pixels.cli._animate import _EFFECT_NAMES
+
+    assert tuple(sprites.EFFECTS) == _EFFECT_NAMES

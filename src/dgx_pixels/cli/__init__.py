@@ -40,6 +40,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "jobs": ("dgx_pixels.cli._jobs", "jobs", "List jobs (--json for scripts)."),
     "watch": ("dgx_pixels.cli._jobs", "watch", "Show a job's live progress until it ends."),
     "cancel": ("dgx_pixels.cli._jobs", "cancel", "Cancel a queued or running job."),
+    "animate": (
+        "dgx_pixels.cli._animate",
+        "animate",
+        "Animate a sprite: model-free effects (hit flash, idle bob, ...).",
+    ),
     "sheet": ("dgx_pixels.cli._sheet", "sheet", "Pack frames into one sheet with atlas data."),
 }
 
