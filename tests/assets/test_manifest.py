@@ -157,6 +157,8 @@ def test_tileset_wangids_follow_the_layout() -> None:
         Tileset("wang16", grass, (TileInfo(0, (1, 1, 0, 1, 0, 1, 0, 1)),))
     with pytest.raises(ManifestError, match="all 8"):
         Tileset("blob47", grass, (TileInfo(0, (1, 1, 0, 1, 1, 1, 1, 1)),))
+    with pytest.raises(ManifestError, match="terrain must be 0-1, got 2"):
+        Tileset("blob47", grass, (TileInfo(0, (1,) * 8, terrain=2),))
     with pytest.raises(ManifestError, match="values must be 0-1"):
         Tileset("blob47", grass, (TileInfo(0, (2, 1, 1, 1, 1, 1, 1, 1)),))
 

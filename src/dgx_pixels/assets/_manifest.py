@@ -379,30 +379,34 @@ class Terrain:
 
 @dataclass(frozen=True, slots=True)
 class TileInfo:
-    """The adjacency of one tile: frame ``index`` and its Tiled wangid.
+    """The adjacency of one tile: frame ``index``, its Tiled wangid and its own terrain.
 
     ``wangid`` lists the terrain at top, top-right, right, bottom-right,
     bottom, bottom-left, left, top-left (Tiled's order); 0 is unset and
-    terrains count from 1.
+    terrains count from 1. ``terrain`` is the tile's own (centre) terrain,
+    Godot's ``terrain`` of a tile; 0 when the layout has none (``wang16``).
     """
 
     index: int
     wangid: tuple[int, int, int, int, int, int, int, int]
+    terrain: int = 0
 
     def __post_init__(self) -> None:
         if _int(self.index, "tile index") < 0:
             raise _fail(f"tile index must be >= 0, got {self.index}")
         w = _ints(self.wangid, 8, "wangid")
         object.__setattr__(self, "wangid", w)
+        if _int(self.terrain, "tile terrain") < 0:
+            raise _fail(f"tile terrain must be >= 0, got {self.terrain}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "wangid": list(self.wangid)}
+        return {"index": self.index, "wangid": list(self.wangid), "terrain": self.terrain}
 
     @classmethod
     def from_dict(cls, data: Any) -> TileInfo:
-        d = _keys(data, "a tile", {"index", "wangid"}, set())
+        d = _keys(data, "a tile", {"index", "wangid"}, {"terrain"})
         a, b, c, e, f, g, h, i = _ints(d["wangid"], 8, "wangid")
-        return cls(d["index"], (a, b, c, e, f, g, h, i))
+        return cls(d["index"], (a, b, c, e, f, g, h, i), d.get("terrain", 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,6 +436,10 @@ class Tileset:
             if tile.index in seen:
                 raise _fail(f"tile index {tile.index} is listed twice")
             seen.add(tile.index)
+            if tile.terrain > len(self.terrains):
+                raise _fail(
+                    f"tile {tile.index}: terrain must be 0-{len(self.terrains)}, got {tile.terrain}"
+                )
             for pos, v in enumerate(tile.wangid):
                 if not 0 <= v <= len(self.terrains):
                     raise _fail(
