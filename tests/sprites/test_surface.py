@@ -10,6 +10,9 @@ def test_public_api() -> None:
         "DIRECTIONS", "EFFECTS", "PACKINGS", "AssetBundle", "Effect", "PackedSheet",
         "animation_asset", "animation_consistency", "build_asset", "effect_frames",
         "feet_pivot", "foot_point", "opaque_bbox", "pack_sheet", "palette_of", "preview_gif",
+        "TEMPLATE_LAYOUTS", "PaintedMap", "TemplateSet", "blob_masks", "blob_wangid",
+        "paint_map", "reduce_mask", "template_tiles", "wang16_wangid", "mean_colour",
+        "tileset_asset",
     }  # fmt: skip
 
 

@@ -45,6 +45,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "animate",
         "Animate a sprite: model-free effects (hit flash, idle bob, ...).",
     ),
+    "tileset": (
+        "dgx_pixels.cli._tileset",
+        "tileset",
+        "Autotile sets (blob47, wang16) from an RPG Maker A2-style template.",
+    ),
     "sheet": ("dgx_pixels.cli._sheet", "sheet", "Pack frames into one sheet with atlas data."),
 }
 

@@ -7,6 +7,10 @@ Model-free operations are pure functions over images, like ``pixel/``:
 - :func:`effect_frames` makes the frames of a model-free effect (:data:`EFFECTS`)
   from one sprite; :func:`animation_asset` turns frames by direction into an
   animation asset with its consistency measures (:func:`animation_consistency`).
+- :func:`template_tiles` composes a ``blob47`` or ``wang16`` autotile set from
+  an RPG Maker A2-style template by quarter-tile assembly; :func:`paint_map`
+  paints a random map with a set by its adjacency rules; :func:`tileset_asset`
+  makes the tileset asset with its wangids.
 - :func:`build_asset` turns frames and their sheet into an asset folder's
   :class:`~dgx_pixels.assets.Manifest` and files (``docs/assets.md``).
 
@@ -17,25 +21,48 @@ from __future__ import annotations
 
 from dgx_pixels.sprites._animation import DIRECTIONS, animation_asset, preview_gif
 from dgx_pixels.sprites._asset import AssetBundle, build_asset, feet_pivot, palette_of
+from dgx_pixels.sprites._autotile import (
+    TEMPLATE_LAYOUTS,
+    PaintedMap,
+    TemplateSet,
+    blob_masks,
+    blob_wangid,
+    paint_map,
+    reduce_mask,
+    template_tiles,
+    wang16_wangid,
+)
 from dgx_pixels.sprites._consistency import animation_consistency
 from dgx_pixels.sprites._effects import EFFECTS, Effect, effect_frames, foot_point
 from dgx_pixels.sprites._sheet import PACKINGS, PackedSheet, opaque_bbox, pack_sheet
+from dgx_pixels.sprites._tileset import mean_colour, tileset_asset
 
 __all__ = [
     "DIRECTIONS",
     "EFFECTS",
     "PACKINGS",
+    "TEMPLATE_LAYOUTS",
     "AssetBundle",
     "Effect",
     "PackedSheet",
+    "PaintedMap",
+    "TemplateSet",
     "animation_asset",
     "animation_consistency",
+    "blob_masks",
+    "blob_wangid",
     "build_asset",
     "effect_frames",
     "feet_pivot",
     "foot_point",
+    "mean_colour",
     "opaque_bbox",
     "pack_sheet",
+    "paint_map",
     "palette_of",
     "preview_gif",
+    "reduce_mask",
+    "template_tiles",
+    "tileset_asset",
+    "wang16_wangid",
 ]
