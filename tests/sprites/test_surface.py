@@ -12,7 +12,8 @@ def test_public_api() -> None:
         "feet_pivot", "foot_point", "opaque_bbox", "pack_sheet", "palette_of", "preview_gif",
         "TEMPLATE_LAYOUTS", "PaintedMap", "TemplateSet", "blob_masks", "blob_wangid",
         "paint_map", "reduce_mask", "template_tiles", "wang16_wangid", "mean_colour",
-        "tileset_asset",
+        "tileset_asset", "SeamlessTiles", "make_tiles", "seam_measure", "tiles_asset",
+        "tiles_preview",
     }  # fmt: skip
 
 

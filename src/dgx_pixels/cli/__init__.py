@@ -45,6 +45,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "animate",
         "Animate a sprite: model-free effects (hit flash, idle bob, ...).",
     ),
+    "tiles": (
+        "dgx_pixels.cli._tiles",
+        "tiles",
+        "Seamless tiles from a prompt, with variants that share palette and edges.",
+    ),
     "tileset": (
         "dgx_pixels.cli._tileset",
         "tileset",

@@ -14,6 +14,11 @@ Model-free operations are pure functions over images, like ``pixel/``:
 - :func:`build_asset` turns frames and their sheet into an asset folder's
   :class:`~dgx_pixels.assets.Manifest` and files (``docs/assets.md``).
 
+Generated sets call the engine through its public interface only:
+
+- :func:`make_tiles` draws seamless tiles and variants that share palette and
+  edges; :func:`tiles_asset` writes them with a seam measure per tile.
+
 Importing this package does not import torch.
 """
 
@@ -35,6 +40,13 @@ from dgx_pixels.sprites._autotile import (
 from dgx_pixels.sprites._consistency import animation_consistency
 from dgx_pixels.sprites._effects import EFFECTS, Effect, effect_frames, foot_point
 from dgx_pixels.sprites._sheet import PACKINGS, PackedSheet, opaque_bbox, pack_sheet
+from dgx_pixels.sprites._tiles import (
+    SeamlessTiles,
+    make_tiles,
+    seam_measure,
+    tiles_asset,
+    tiles_preview,
+)
 from dgx_pixels.sprites._tileset import mean_colour, tileset_asset
 
 __all__ = [
@@ -46,6 +58,7 @@ __all__ = [
     "Effect",
     "PackedSheet",
     "PaintedMap",
+    "SeamlessTiles",
     "TemplateSet",
     "animation_asset",
     "animation_consistency",
@@ -55,6 +68,7 @@ __all__ = [
     "effect_frames",
     "feet_pivot",
     "foot_point",
+    "make_tiles",
     "mean_colour",
     "opaque_bbox",
     "pack_sheet",
@@ -62,7 +76,10 @@ __all__ = [
     "palette_of",
     "preview_gif",
     "reduce_mask",
+    "seam_measure",
     "template_tiles",
+    "tiles_asset",
+    "tiles_preview",
     "tileset_asset",
     "wang16_wangid",
 ]
