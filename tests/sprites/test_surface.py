@@ -13,7 +13,7 @@ def test_public_api() -> None:
         "TEMPLATE_LAYOUTS", "PaintedMap", "TemplateSet", "blob_masks", "blob_wangid",
         "paint_map", "reduce_mask", "template_tiles", "wang16_wangid", "mean_colour",
         "tileset_asset", "SeamlessTiles", "make_tiles", "seam_measure", "tiles_asset",
-        "tiles_preview",
+        "tiles_preview", "ACTIONS", "animation_prompt", "make_animation",
     }  # fmt: skip
 
 

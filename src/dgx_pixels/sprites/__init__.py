@@ -16,6 +16,8 @@ Model-free operations are pure functions over images, like ``pixel/``:
 
 Generated sets call the engine through its public interface only:
 
+- :func:`make_animation` draws the frames of an action in 1, 4 or 8
+  directions, one canvas per direction, in one palette.
 - :func:`make_tiles` draws seamless tiles and variants that share palette and
   edges; :func:`tiles_asset` writes them with a seam measure per tile.
 
@@ -39,6 +41,7 @@ from dgx_pixels.sprites._autotile import (
 )
 from dgx_pixels.sprites._consistency import animation_consistency
 from dgx_pixels.sprites._effects import EFFECTS, Effect, effect_frames, foot_point
+from dgx_pixels.sprites._generated import ACTIONS, animation_prompt, make_animation
 from dgx_pixels.sprites._sheet import PACKINGS, PackedSheet, opaque_bbox, pack_sheet
 from dgx_pixels.sprites._tiles import (
     SeamlessTiles,
@@ -50,6 +53,7 @@ from dgx_pixels.sprites._tiles import (
 from dgx_pixels.sprites._tileset import mean_colour, tileset_asset
 
 __all__ = [
+    "ACTIONS",
     "DIRECTIONS",
     "EFFECTS",
     "PACKINGS",
@@ -62,12 +66,14 @@ __all__ = [
     "TemplateSet",
     "animation_asset",
     "animation_consistency",
+    "animation_prompt",
     "blob_masks",
     "blob_wangid",
     "build_asset",
     "effect_frames",
     "feet_pivot",
     "foot_point",
+    "make_animation",
     "make_tiles",
     "mean_colour",
     "opaque_bbox",
