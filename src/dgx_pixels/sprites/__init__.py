@@ -20,6 +20,7 @@ Generated sets call the engine through its public interface only:
   directions, one canvas per direction, in one palette.
 - :func:`make_tiles` draws seamless tiles and variants that share palette and
   edges; :func:`tiles_asset` writes them with a seam measure per tile.
+- :func:`make_terrain_set` generates a tileset: terrain A over terrain B.
 
 Importing this package does not import torch.
 """
@@ -43,6 +44,7 @@ from dgx_pixels.sprites._consistency import animation_consistency
 from dgx_pixels.sprites._effects import EFFECTS, Effect, effect_frames, foot_point
 from dgx_pixels.sprites._generated import ACTIONS, animation_prompt, make_animation
 from dgx_pixels.sprites._sheet import PACKINGS, PackedSheet, opaque_bbox, pack_sheet
+from dgx_pixels.sprites._terrain import GeneratedTerrain, make_terrain_set, mask_template
 from dgx_pixels.sprites._tiles import (
     SeamlessTiles,
     make_tiles,
@@ -60,6 +62,7 @@ __all__ = [
     "TEMPLATE_LAYOUTS",
     "AssetBundle",
     "Effect",
+    "GeneratedTerrain",
     "PackedSheet",
     "PaintedMap",
     "SeamlessTiles",
@@ -74,7 +77,9 @@ __all__ = [
     "feet_pivot",
     "foot_point",
     "make_animation",
+    "make_terrain_set",
     "make_tiles",
+    "mask_template",
     "mean_colour",
     "opaque_bbox",
     "pack_sheet",

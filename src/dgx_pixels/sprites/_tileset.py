@@ -47,6 +47,7 @@ def tileset_asset(
     seed: int = 0,
     request: Mapping[str, Any] | None = None,
     consistency: Mapping[str, Any] | None = None,
+    palette: tuple[str, ...] | None = None,
 ) -> AssetBundle:
     """The asset of a composed tileset: every tile, its wangid, and a painted map."""
     tiles = list(made.tiles)
@@ -75,6 +76,7 @@ def tileset_asset(
         pivot=(0, 0),
         tileset=data,
         previews={PREVIEW_MAP: painted.image},
+        palette=palette,
         request=request,
         consistency=consistency,
     )
