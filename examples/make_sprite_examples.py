@@ -16,6 +16,7 @@ It writes:
   each layout composed from the template, with its number, and a painted map.
 - ``docs/images/tileset-preview.png``: a random map painted with the blob47 set.
 - ``docs/images/sheet-layout.png``: a grid sheet with padding and extrusion.
+- ``docs/images/animation-layout.png``: which cell of an animation sheet is which frame.
 - ``docs/images/agnes-effects.gif``: DCSS's Agnes with four model-free effects.
 
 Everything is made by the project's own functions (``dgx_pixels.sprites``),
@@ -140,6 +141,17 @@ def sheet_picture() -> Image.Image:
     return big
 
 
+def animation_layout_picture() -> Image.Image:
+    """The sheet of a 4-frame, 4-direction animation: which cell is which frame and tag."""
+    rows = ("down", "left", "right", "up")
+    shades = ((70, 110, 160), (90, 140, 90), (160, 120, 70), (140, 90, 140))
+    frames = [Image.new("RGBA", (32, 32), (*shades[d], 255)) for d in range(4) for _ in range(4)]
+    packed = pack_sheet(frames, columns=4, padding=1)
+    labels = [(x, y, f"#{i} walk_{rows[i // 4]}\nframe {i % 4}") for i, (x, y, _, _) in
+              enumerate(packed.rects)]  # fmt: skip
+    return labelled(packed.image, 4, labels)
+
+
 def effects_gif(sprite: Image.Image) -> bytes:
     effects = ("idle-bob", "hit-flash", "squash-stretch", "outline-pulse")
     rows = [effect_frames(sprite, e, frames=6) for e in effects]
@@ -166,6 +178,7 @@ def main() -> None:
     painted = paint_map(made, layout="blob47", columns=16, rows=6, seed=7).image
     upscale(painted, factor=2).save(IMAGES / "tileset-preview.png")
     sheet_picture().save(IMAGES / "sheet-layout.png")
+    animation_layout_picture().save(IMAGES / "animation-layout.png")
     (IMAGES / "agnes-effects.gif").write_bytes(effects_gif(read_image(DATA / "dcss-agnes.png")))
     with Image.open(io.BytesIO((IMAGES / "agnes-effects.gif").read_bytes())) as gif:
         print("agnes-effects.gif", gif.size, gif.n_frames, "frames")
