@@ -200,6 +200,10 @@ def test_tileset_command_writes_a_tileset_asset(tmp_path: Path, layout: str) -> 
         assert info.wangid == made.wangids[info.index]
     with Image.open(folder / "preview.png") as preview:
         assert preview.size == (12 * 32, 8 * 32)
+        shown = np.asarray(preview.convert("RGBA"))
+    painted = paint_map(made, layout=layout, columns=12, rows=8, seed=0)
+    assert np.array_equal(shown, np.asarray(painted.image))  # the map whose edges are checked
+    assert neighbours_agree(layout, list(made.wangids), painted.indices) == 11 * 8 + 12 * 7
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 3
 
