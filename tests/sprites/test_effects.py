@@ -208,7 +208,24 @@ def test_animate_bad_input_is_one_line(tmp_path: Path) -> None:
     Image.fromarray(
         np.random.default_rng(0).integers(0, 255, (32, 32, 4), dtype=np.uint8) | 128
     ).save(photo)
+    big = CliRunner().invoke(
+        cli, ["animate", "--from", str(DATA / "potion.png"), "--effect", "blink",
+              "--preview-scale", "200", "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert big.exit_code == 2
+    assert "Invalid value for '--preview-scale'" in big.output
+    wide = tmp_path / "wide.png"
+    Image.new("RGBA", (256, 16), (9, 9, 9, 255)).save(wide)
+    big = CliRunner().invoke(
+        cli, ["animate", "--from", str(wide), "--effect", "blink", "--preview-scale", "32",
+              "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert big.exit_code == 2
+    assert big.output.strip().splitlines() == [
+        "Error: --preview-scale 32 makes a 8192x512 px preview, over 4096"
+    ]
     result = CliRunner().invoke(cli, ["animate", "--from", str(photo), "--effect", "blink"])
     assert result.exit_code == 2
     assert "more than 256 colours" in result.output
     assert not list(tmp_path.glob("photo-*"))
+    assert not list(tmp_path.glob("wide-*"))

@@ -14,7 +14,7 @@ def test_public_api() -> None:
         "paint_map", "reduce_mask", "template_tiles", "wang16_wangid", "mean_colour",
         "tileset_asset", "SeamlessTiles", "make_tiles", "seam_measure", "tiles_asset",
         "tiles_preview", "ACTIONS", "animation_prompt", "make_animation",
-        "GeneratedTerrain", "make_terrain_set", "mask_template",
+        "GeneratedTerrain", "make_terrain_set", "mask_template", "check_preview",
     }  # fmt: skip
 
 

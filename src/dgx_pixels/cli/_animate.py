@@ -20,6 +20,8 @@ from dgx_pixels.cli._generate import engine_options, given_options, request_opti
 
 __all__ = ["animate"]
 
+#: The largest sprite an effect takes (the manifest's largest cell).
+MAX_SPRITE = 1024
 #: The widest canvas of one direction's frames (GenerationRequest's largest side).
 MAX_CANVAS = 512
 
@@ -143,7 +145,13 @@ def _generated(
     from dgx_pixels.errors import InputError
     from dgx_pixels.image_files import read_image
     from dgx_pixels.request import GenerationRequest
-    from dgx_pixels.sprites import DIRECTIONS, animation_asset, make_animation, palette_of
+    from dgx_pixels.sprites import (
+        DIRECTIONS,
+        animation_asset,
+        check_preview,
+        make_animation,
+        palette_of,
+    )
 
     # 1. The request and the sprite, checked before anything loads.
     if len(action) > 100 or not action.strip():
@@ -173,6 +181,7 @@ def _generated(
         raise InputError(
             f"{frames} frames of {w} px make a {w * frames} px canvas; the most is {MAX_CANVAS} px"
         )
+    check_preview((w, h), directions, preview_scale)
     request = GenerationRequest(prompt=subject, **given)
     check_request(request.replace(size=(w * frames, h)))
     out_dir = Path(out_folder or Path("outputs") / datetime.date.today().isoformat())
@@ -234,7 +243,14 @@ def _effect(
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.errors import InputError
     from dgx_pixels.image_files import read_image
-    from dgx_pixels.sprites import EFFECTS, animation_asset, effect_frames, foot_point, palette_of
+    from dgx_pixels.sprites import (
+        EFFECTS,
+        animation_asset,
+        check_preview,
+        effect_frames,
+        foot_point,
+        palette_of,
+    )
 
     # 1. Where the asset goes, before any work.
     name = f"{slugify(from_path.stem)}-{effect}"
@@ -242,6 +258,9 @@ def _effect(
     folder, _ = plan_asset(out_dir / name, force=force)
     # 2. The sprite and its frames.
     sprite = read_image(from_path)
+    if max(sprite.size) > MAX_SPRITE:
+        raise InputError(f"{from_path}: sprites are at most {MAX_SPRITE} px a side")
+    check_preview(sprite.size, 1, preview_scale)
     colours = palette_of([sprite])
     if not colours:
         raise InputError(

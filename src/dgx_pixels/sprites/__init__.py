@@ -27,7 +27,12 @@ Importing this package does not import torch.
 
 from __future__ import annotations
 
-from dgx_pixels.sprites._animation import DIRECTIONS, animation_asset, preview_gif
+from dgx_pixels.sprites._animation import (
+    DIRECTIONS,
+    animation_asset,
+    check_preview,
+    preview_gif,
+)
 from dgx_pixels.sprites._asset import AssetBundle, build_asset, feet_pivot, palette_of
 from dgx_pixels.sprites._autotile import (
     TEMPLATE_LAYOUTS,
@@ -73,6 +78,7 @@ __all__ = [
     "blob_masks",
     "blob_wangid",
     "build_asset",
+    "check_preview",
     "effect_frames",
     "feet_pivot",
     "foot_point",

@@ -20,7 +20,14 @@ from dgx_pixels.sprites._asset import AssetBundle, build_asset, palette_of
 from dgx_pixels.sprites._consistency import animation_consistency
 from dgx_pixels.sprites._sheet import pack_sheet
 
-__all__ = ["DIRECTIONS", "PREVIEW_FILE", "animation_asset", "preview_gif"]
+__all__ = [
+    "DIRECTIONS",
+    "MAX_PREVIEW_SIDE",
+    "PREVIEW_FILE",
+    "animation_asset",
+    "check_preview",
+    "preview_gif",
+]
 
 #: The directions of a 1-, 4- or 8-direction animation, in sheet-row order.
 DIRECTIONS: dict[int, tuple[str, ...]] = {
@@ -29,7 +36,26 @@ DIRECTIONS: dict[int, tuple[str, ...]] = {
     8: ("down", "down_left", "left", "up_left", "up", "up_right", "right", "down_right"),
 }
 PREVIEW_FILE = "preview.gif"
+#: The widest preview GIF written, in screen pixels.
+MAX_PREVIEW_SIDE = 4096
 _GAP = 1  # transparent sprite pixels between directions in the preview
+
+
+def check_preview(cell: tuple[int, int], directions: int, scale: int) -> None:
+    """Raise :class:`InputError` if the preview of ``directions`` rows of ``cell`` frames at
+    ``scale`` would be wider or taller than :data:`MAX_PREVIEW_SIDE`.
+
+    >>> check_preview((32, 32), 8, 16)
+    Traceback (most recent call last):
+    ...
+    dgx_pixels.errors.InputError: --preview-scale 16 makes a 4208x512 px preview, over 4096
+    """
+    w = (directions * (cell[0] + _GAP) - _GAP) * scale
+    h = cell[1] * scale
+    if max(w, h) > MAX_PREVIEW_SIDE:
+        raise InputError(
+            f"--preview-scale {scale} makes a {w}x{h} px preview, over {MAX_PREVIEW_SIDE}"
+        )
 
 
 def preview_gif(
@@ -69,6 +95,7 @@ def animation_asset(
         raise InputError(
             f"directions must be one of {[list(v) for v in DIRECTIONS.values()]}, got {list(rows)}"
         )
+    check_preview(next(iter(rows.values()))[0].size, len(rows), preview_scale)
     counts = {len(r) for r in rows.values()}
     if len(counts) != 1 or len(durations_ms) != counts.pop():
         raise InputError("every direction needs the same number of frames, one duration each")
