@@ -90,6 +90,9 @@ def test_animate_bad_input_is_one_line(tmp_path: Path) -> None:
         (["--effect", "blink"], "Error: --effect needs --from SPRITE (the sprite to animate)"),
         (["--from", str(DATA / "potion.png"), "--palette", "pico-8"],
          "Error: --from keeps the sprite's own palette; leave out --palette"),
+        (["a knight", "--count", "2"],
+         "Error: --count does not apply here: an animation is one asset; use --frames and "
+         "--directions"),
         (["a knight", "--frames", "16", "--size", "64"],
          "Error: 16 frames of 64 px make a 1024 px canvas; the most is 512 px"),
     ]  # fmt: skip

@@ -157,7 +157,10 @@ def _generated(
     if len(action) > 100 or not action.strip():
         raise InputError(f"--action must be 1-100 characters, got {len(action)}")
     sprite = None
-    given.pop("count", None)
+    if "count" in given:
+        raise InputError(
+            "--count does not apply here: an animation is one asset; use --frames and --directions"
+        )
     if from_path is not None:
         sprite = read_image(from_path)
         colours = palette_of([sprite])

@@ -152,7 +152,8 @@ def _generated(
     if terrain_names[0] == terrain_names[1]:
         raise InputError("PROMPT and --over must name different terrains")
     columns, rows = _preview(preview_size)
-    given.pop("count", None)
+    if "count" in given:
+        raise InputError("--count does not apply here: a tileset is one set of tiles")
     given.setdefault("background", "keep")
     out_folder = given.pop("out", out)
     request = GenerationRequest(prompt=prompt, **given)
