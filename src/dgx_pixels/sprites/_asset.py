@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from dgx_pixels.assets import AssetData, Frame, Manifest, Tag, Tileset, write_asset
+from dgx_pixels.assets import AssetData, Frame, Manifest, Sheet, Tag, Tileset, write_asset
 from dgx_pixels.pixel._arrays import opaque_mask, rgba_array
 from dgx_pixels.sprites._sheet import PackedSheet
 
@@ -119,9 +119,7 @@ def build_asset(
     return AssetBundle(manifest, files)
 
 
-def _sheet_of(packed: PackedSheet) -> Any:
-    from dgx_pixels.assets import Sheet
-
+def _sheet_of(packed: PackedSheet) -> Sheet:
     return Sheet(
         image=SHEET_FILE,
         size=packed.image.size,
