@@ -30,6 +30,7 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.doctor",
     "dgx_pixels.export",
     "dgx_pixels.train",
+    "dgx_pixels.sprites",
 ]
 
 
@@ -89,6 +90,7 @@ def test_pixel_and_engine_import_without_torch() -> None:
         "import sys, dgx_pixels.pixel, dgx_pixels.engine, dgx_pixels.assets, dgx_pixels.jobs\n"
         "import dgx_pixels.export\n"
         "import dgx_pixels.train\n"
+        "import dgx_pixels.sprites\n"
         "print('TORCH', 'torch' in sys.modules, 'diffusers' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_NEGATIVE",
     "DITHERS",
     "MAX_SPRITE_SIDE",
+    "SEAMLESS",
     "GenerationRequest",
     "LoraRef",
 ]
@@ -49,6 +50,8 @@ DEFAULT_NEGATIVE = (
 )
 
 DITHERS = ("none", "ordered", "error-diffusion")
+#: Seamless (wrap-around) drawing along no axis, x, y or both: circular padding in the model.
+SEAMLESS = ("none", "x", "y", "xy")
 BACKGROUNDS = ("transparent", "keep")  # or a colour "#rrggbb"
 
 #: The largest sprite side we generate. SDXL draws about 1024 px; a sprite side
@@ -100,6 +103,8 @@ class GenerationRequest:
     engine picks the drawing resolution from it and the model. ``seed=None``
     draws a random seed when the request is made, so a request always knows
     the seeds it will use and can be reproduced from its metadata.
+    ``seamless`` draws a tile that wraps around along x, y or both (``"none"``:
+    an ordinary picture).
     """
 
     prompt: str
@@ -118,6 +123,7 @@ class GenerationRequest:
     init: str | None = None
     strength: float = 0.6
     mask: str | None = None
+    seamless: str = "none"
     fast: bool = False
     out: str | None = None
     #: The size the model draws at, a whole multiple of ``size``; None: the engine picks it.
@@ -164,6 +170,10 @@ class GenerationRequest:
             )
         if not 0.0 < self.strength <= 1.0:
             raise RequestError(f"strength must be in (0, 1], got {self.strength}")
+        if self.seamless not in SEAMLESS:
+            raise RequestError(
+                f"seamless must be one of {', '.join(SEAMLESS)}, got {self.seamless!r}"
+            )
         if self.mask is not None and self.init is None:
             raise RequestError("a mask needs an init image (--init) to paint into")
         extra = dict(self.extra)
