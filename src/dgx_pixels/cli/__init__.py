@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "jobs": ("dgx_pixels.cli._jobs", "jobs", "List jobs (--json for scripts)."),
     "watch": ("dgx_pixels.cli._jobs", "watch", "Show a job's live progress until it ends."),
     "cancel": ("dgx_pixels.cli._jobs", "cancel", "Cancel a queued or running job."),
+    "tui": ("dgx_pixels.cli._tui", "tui", "The terminal UI: generate, review, compare."),
 }
 
 

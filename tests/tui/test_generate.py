@@ -1,0 +1,42 @@
+"""Generate against a real worker: Enter submits, progress shows, then the sprite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dgx_pixels.image_files import read_image
+from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs.spawn import SpawnedWorker
+from dgx_pixels.tui.widgets.results import ResultTile
+from dgx_pixels.tui.widgets.sprite import HalfBlockPicture
+
+from .conftest import FAST, fill, make_app, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_enter_submits_then_progress_then_the_sprite(
+    tiny_worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    app = make_app(tiny_worker.address, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status.state == "ready", what="ready")
+        assert app.focused is not None
+        assert app.focused.id == "prompt"
+        fill(app, **FAST)
+        await pilot.press(*"a slime", "enter")
+        await wait_for(
+            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
+        )
+        tile = app.screen.query(ResultTile).first()
+        progress = [e for _, e in app.events if isinstance(e, p.Progress)]
+        assert [e.step for e in progress] == [1, 2, 3]
+        # The tile shows the sprite the worker wrote, pixel for pixel (16x16 -> 16x8 cells).
+        sprite = read_image(tile.output.sprite)
+        assert sprite.size == (16, 16)
+        await pilot.pause()
+        picture = tile.query_one(HalfBlockPicture)
+        assert (picture.size.width, picture.size.height) == (16, 8)
+        assert str(tile.query_one(".caption").render()).startswith("NOISE #1")
