@@ -50,6 +50,7 @@ def make_app(
     data_dir: Path | None = None,
     settings: Settings | None = None,
     may_spawn: bool = False,
+    settings_path: Path | None = None,
     **link: Any,
 ) -> DgxPixelsApp:
     """An app on ``address`` with its settings file in ``tmp_path``; half blocks, no blink."""
@@ -58,7 +59,7 @@ def make_app(
         TuiOptions(
             link=WorkerLink(address, data_dir=data_dir, may_spawn=may_spawn, **link),
             settings=settings or Settings(),
-            settings_path=tmp_path / "config" / "tui.toml",
+            settings_path=settings_path or tmp_path / "config" / "tui.toml",
             renderer="halfblock",
             data_dir=data_dir,
             blink=False,
@@ -67,13 +68,18 @@ def make_app(
 
 
 async def wait_for(
-    pilot: Pilot[Any], ready: Callable[[], bool], *, timeout: float = 60.0, what: str = ""
+    pilot: Pilot[Any],
+    ready: Callable[[], bool],
+    *,
+    timeout: float = 60.0,
+    what: str | Callable[[], str] = "",
 ) -> None:
     """Let the app run until ``ready()`` is true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not ready():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or ready}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out waiting for {said or ready}")
         await pilot.pause(0.05)
 
 

@@ -24,7 +24,9 @@ MODES = [entry.mode for entry in keys.SCREENS]
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("mode", MODES)
 def test_screen(mode: str, size: tuple[int, int], snap_compare: Any, tmp_path: Path) -> None:
-    app = make_app(NOBODY, tmp_path, data_dir=tmp_path / "data")
+    # a fixed settings path (shown on Settings; never written: nothing is saved here)
+    fixed = Path("/nonexistent/dgx-pixels-snapshots/tui.toml")
+    app = make_app(NOBODY, tmp_path, data_dir=tmp_path / "data", settings_path=fixed)
 
     async def show(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: app.status.state == "gone", timeout=10, what="gone")

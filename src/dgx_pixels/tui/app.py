@@ -39,6 +39,8 @@ from dgx_pixels.tui.link import LinkState, WorkerLink, WorkerStatus
 from dgx_pixels.tui.messages import JobEventReceived, JobsListed, WorkerStatusChanged
 from dgx_pixels.tui.screens.generate import GenerateScreen
 from dgx_pixels.tui.screens.help import HelpScreen
+from dgx_pixels.tui.screens.queue import QueueScreen
+from dgx_pixels.tui.screens.settings import SettingsScreen
 from dgx_pixels.tui.settings import Settings
 
 __all__ = ["DgxPixelsApp", "TuiOptions", "all_binding_scopes"]
@@ -48,9 +50,12 @@ PING_EVERY_S = 1.0
 LIST_EVERY_S = 5.0
 JOB_PAGE = 200
 EVENT_LOG = 2000
+MISSES_FOR_GONE = 2
 
 _SCREEN_CLASSES: dict[str, type[Screen[None]]] = {
     "generate": GenerateScreen,
+    "queue": QueueScreen,
+    "settings": SettingsScreen,
     "help": HelpScreen,
 }
 
@@ -214,10 +219,14 @@ class DgxPixelsApp(App[None]):
         post(WorkerStatusChanged(status))
         follower = _Follower(self.link, post)
         next_ping = time.monotonic() + PING_EVERY_S
+        misses = 0
         while not (worker.is_cancelled or self._stop.is_set()):
-            if time.monotonic() >= next_ping:
-                if status.state != LinkState.FAILED:
-                    status = self.link.ping()
+            if time.monotonic() >= next_ping and status.state != LinkState.FAILED:
+                pinged = self.link.ping()
+                misses = 0 if pinged.serving else misses + 1
+                # one unanswered ping is a busy worker (a long GIL hold), two are a gone one
+                if pinged.serving or misses >= MISSES_FOR_GONE or not status.serving:
+                    status = pinged
                     post(WorkerStatusChanged(status))
                 next_ping = time.monotonic() + PING_EVERY_S
             follower.step(status)

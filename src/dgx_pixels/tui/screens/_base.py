@@ -47,7 +47,8 @@ class PixelsScreen(Screen[None]):
         self.watch(self.app, "status", self._status_changed)
 
     def _status_changed(self, status: WorkerStatus) -> None:
-        self.query_one(WorkerBar).show(status)
+        waiting = sum(not view.terminal for view in self.studio.jobs.values())
+        self.query_one(WorkerBar).show(status, waiting=waiting)
         self.worker_status_changed(status)
 
     def worker_status_changed(self, status: WorkerStatus) -> None:

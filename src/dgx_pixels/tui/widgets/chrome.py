@@ -40,9 +40,12 @@ class WorkerBar(Static):
     WorkerBar.-wait { background: $warning 30%; }
     """
 
-    def show(self, status: WorkerStatus) -> None:
-        """Show ``status``."""
-        self.update(Text(status.line(), no_wrap=True, overflow="ellipsis"))
+    def show(self, status: WorkerStatus, *, waiting: int = 0) -> None:
+        """Show ``status``; ``waiting`` unfinished jobs are named when no worker serves."""
+        line = status.line()
+        if waiting and not status.serving:
+            line += f"; {waiting} job(s) wait in the queue for the next worker"
+        self.update(Text(line, no_wrap=True, overflow="ellipsis"))
         self.set_class(status.state in (LinkState.GONE, LinkState.FAILED), "-bad")
         self.set_class(
             status.state in (LinkState.CONNECTING, LinkState.STARTING, "loading", "draining"),
