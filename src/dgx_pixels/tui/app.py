@@ -37,6 +37,7 @@ from dgx_pixels.tui import keys
 from dgx_pixels.tui.jobbook import JobView, apply_event, from_record
 from dgx_pixels.tui.link import LinkState, WorkerLink, WorkerStatus
 from dgx_pixels.tui.messages import JobEventReceived, JobsListed, WorkerStatusChanged
+from dgx_pixels.tui.screens.compare import CompareScreen
 from dgx_pixels.tui.screens.generate import GenerateScreen
 from dgx_pixels.tui.screens.help import HelpScreen
 from dgx_pixels.tui.screens.queue import QueueScreen
@@ -54,6 +55,7 @@ MISSES_FOR_GONE = 2
 
 _SCREEN_CLASSES: dict[str, type[Screen[None]]] = {
     "generate": GenerateScreen,
+    "compare": CompareScreen,
     "queue": QueueScreen,
     "settings": SettingsScreen,
     "help": HelpScreen,

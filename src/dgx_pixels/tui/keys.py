@@ -35,6 +35,7 @@ class ScreenEntry:
 #: The screens that exist, in key order. A screen appears here when it works.
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("generate", "Generate", 1, "prompt -> sprites, with live step previews"),
+    ScreenEntry("compare", "Compare", 3, "variants side by side on the same seeds; votes"),
     ScreenEntry("queue", "Queue", 5, "every job: state, progress, ETA; cancel, retry"),
     ScreenEntry("settings", "Settings", 7, "defaults, renderer, keymap; saved as TOML"),
     ScreenEntry("help", "Help", 8, "every key, from the bindings themselves"),
