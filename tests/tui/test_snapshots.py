@@ -32,5 +32,7 @@ def test_screen(mode: str, size: tuple[int, int], snap_compare: Any, tmp_path: P
         await wait_for(pilot, lambda: app.status.state == "gone", timeout=10, what="gone")
         app.show_screen(mode)
         await pilot.pause()
+        await wait_for(pilot, lambda: getattr(app.screen, "settled", True), timeout=10)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=show)

@@ -38,6 +38,7 @@ from dgx_pixels.tui.jobbook import JobView, apply_event, from_record
 from dgx_pixels.tui.link import LinkState, WorkerLink, WorkerStatus
 from dgx_pixels.tui.messages import JobEventReceived, JobsListed, WorkerStatusChanged
 from dgx_pixels.tui.screens.compare import CompareScreen
+from dgx_pixels.tui.screens.gallery import GalleryScreen
 from dgx_pixels.tui.screens.generate import GenerateScreen
 from dgx_pixels.tui.screens.help import HelpScreen
 from dgx_pixels.tui.screens.queue import QueueScreen
@@ -55,6 +56,7 @@ MISSES_FOR_GONE = 2
 
 _SCREEN_CLASSES: dict[str, type[Screen[None]]] = {
     "generate": GenerateScreen,
+    "gallery": GalleryScreen,
     "compare": CompareScreen,
     "queue": QueueScreen,
     "settings": SettingsScreen,

@@ -35,6 +35,7 @@ class ScreenEntry:
 #: The screens that exist, in key order. A screen appears here when it works.
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("generate", "Generate", 1, "prompt -> sprites, with live step previews"),
+    ScreenEntry("gallery", "Gallery", 2, "every output: filter, full request, trash, re-process"),
     ScreenEntry("compare", "Compare", 3, "variants side by side on the same seeds; votes"),
     ScreenEntry("queue", "Queue", 5, "every job: state, progress, ETA; cancel, retry"),
     ScreenEntry("settings", "Settings", 7, "defaults, renderer, keymap; saved as TOML"),
