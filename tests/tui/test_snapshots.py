@@ -23,7 +23,14 @@ MODES = [entry.mode for entry in keys.SCREENS]
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("mode", MODES)
-def test_screen(mode: str, size: tuple[int, int], snap_compare: Any, tmp_path: Path) -> None:
+def test_screen(
+    mode: str,
+    size: tuple[int, int],
+    snap_compare: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", "/nonexistent/hf-cache")  # Models: the same empty cache
     # a fixed settings path (shown on Settings; never written: nothing is saved here)
     fixed = Path("/nonexistent/dgx-pixels-snapshots/tui.toml")
     app = make_app(NOBODY, tmp_path, data_dir=tmp_path / "data", settings_path=fixed)

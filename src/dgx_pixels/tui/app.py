@@ -41,6 +41,8 @@ from dgx_pixels.tui.screens.compare import CompareScreen
 from dgx_pixels.tui.screens.gallery import GalleryScreen
 from dgx_pixels.tui.screens.generate import GenerateScreen
 from dgx_pixels.tui.screens.help import HelpScreen
+from dgx_pixels.tui.screens.models import ModelsScreen
+from dgx_pixels.tui.screens.monitor import MonitorScreen
 from dgx_pixels.tui.screens.queue import QueueScreen
 from dgx_pixels.tui.screens.settings import SettingsScreen
 from dgx_pixels.tui.settings import Settings
@@ -58,7 +60,9 @@ _SCREEN_CLASSES: dict[str, type[Screen[None]]] = {
     "generate": GenerateScreen,
     "gallery": GalleryScreen,
     "compare": CompareScreen,
+    "models": ModelsScreen,
     "queue": QueueScreen,
+    "monitor": MonitorScreen,
     "settings": SettingsScreen,
     "help": HelpScreen,
 }

@@ -37,7 +37,9 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("generate", "Generate", 1, "prompt -> sprites, with live step previews"),
     ScreenEntry("gallery", "Gallery", 2, "every output: filter, full request, trash, re-process"),
     ScreenEntry("compare", "Compare", 3, "variants side by side on the same seeds; votes"),
+    ScreenEntry("models", "Models", 4, "model ids, the HF cache, LoRA trigger words"),
     ScreenEntry("queue", "Queue", 5, "every job: state, progress, ETA; cancel, retry"),
+    ScreenEntry("monitor", "Monitor", 6, "worker state, latency and throughput, GPU, log"),
     ScreenEntry("settings", "Settings", 7, "defaults, renderer, keymap; saved as TOML"),
     ScreenEntry("help", "Help", 8, "every key, from the bindings themselves"),
 )
