@@ -95,13 +95,16 @@ class WorkerLink:
     data_dir: Path | None = None
     may_spawn: bool = True
     ping_timeout: float = 1.0
+    #: How long a request (submit, cancel, list) may wait: a busy worker answers slowly.
+    request_timeout: float = 15.0
     spawn_args: tuple[str, ...] = ("--metrics-port", "0", "--drain-timeout", "5")
     spawned: SpawnedWorker | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def client(self, timeout: float = 5.0) -> Client:
+    def client(self, timeout: float | None = None) -> Client:
         """A new blocking client of the worker (one per thread)."""
-        return Client(self.address, timeout=timeout, data_dir=self.data_dir)
+        chosen = self.request_timeout if timeout is None else timeout
+        return Client(self.address, timeout=chosen, data_dir=self.data_dir)
 
     def ping(self) -> WorkerStatus:
         """The worker's status now (``gone`` when nothing answers in ``ping_timeout``)."""
