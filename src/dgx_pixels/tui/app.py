@@ -250,6 +250,8 @@ class _Follower:
         self._stream: EventStream | None = None
         self._pid: int | None = None
         self._listed = 0.0
+        # short: this thread also pings, and a worker gone must show within seconds
+        self._timeout = max(1.0, 2 * link.ping_timeout)
 
     def step(self, status: WorkerStatus) -> None:
         if not status.serving:
@@ -259,12 +261,12 @@ class _Follower:
         try:
             if self._stream is None or status.pid != self._pid:
                 self.close()
-                with self._link.client() as client:
+                with self._link.client(self._timeout) as client:
                     self._stream = client.events(None)  # every topic: all jobs and the worker
                 self._pid = status.pid
                 self._listed = 0.0
             if time.monotonic() - self._listed >= LIST_EVERY_S:
-                with self._link.client() as client:
+                with self._link.client(self._timeout) as client:
                     self._post(JobsListed(client.jobs(limit=JOB_PAGE).jobs))
                 self._listed = time.monotonic()
             event = self._stream.next(timeout=0.1)

@@ -6,7 +6,7 @@ report is ``None`` (shown as "n/a"), never a made-up zero.
 
 >>> history([(0.0, p.Done(job=1, outputs=[], seconds=2.0)),
 ...          (30.0, p.Done(job=2, outputs=[], seconds=4.0))], now=60.0, minutes=2)
-([2.0, 4.0], [0, 2])
+([2.0, 4.0], [1, 1])
 """
 
 from __future__ import annotations
