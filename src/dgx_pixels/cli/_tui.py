@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -87,11 +88,17 @@ def tui(
         data_dir=data.root,
     )
     app = DgxPixelsApp(options)
+    # A closed terminal (SIGHUP) or a kill (SIGTERM) ends the app like ctrl+q, so the
+    # worker it started is stopped too instead of being left behind.
+    import signal
+
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.exit())
     try:
         app.run()
     finally:
-        if link.spawned is not None:
-            click.echo(
-                f"stopping the worker this session started (pid {link.spawned.pid}) ...", err=True
-            )
-        link.stop()
+        spawned = link.spawned
+        link.stop()  # first: the terminal may be gone, and writing to it fail
+        if spawned is not None:
+            with contextlib.suppress(OSError):
+                click.echo(f"stopped the worker this session started (pid {spawned.pid})", err=True)
