@@ -31,6 +31,7 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.export",
     "dgx_pixels.train",
     "dgx_pixels.sprites",
+    "dgx_pixels.tui",
 ]
 
 
@@ -95,3 +96,12 @@ def test_pixel_and_engine_import_without_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "TORCH False False" in out.stdout
+
+
+def test_tui_surface() -> None:
+    import dgx_pixels.tui
+
+    assert set(dgx_pixels.tui.__all__) == {
+        "RENDERERS", "DgxPixelsApp", "Settings", "TuiOptions", "WorkerLink", "WorkerStatus",
+        "load_settings", "save_settings", "settings_path",
+    }  # fmt: skip

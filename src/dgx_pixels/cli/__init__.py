@@ -69,6 +69,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Autotile sets (blob47, wang16) from an RPG Maker A2-style template.",
     ),
     "sheet": ("dgx_pixels.cli._sheet", "sheet", "Pack frames into one sheet with atlas data."),
+    "tui": ("dgx_pixels.cli._tui", "tui", "The terminal UI: generate, review, compare."),
 }
 
 

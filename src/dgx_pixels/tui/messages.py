@@ -1,0 +1,58 @@
+"""The messages of the TUI: posted up by threads and widgets, handled by the app or a screen.
+
+Threads never touch widgets: the app's long-lived event thread posts
+:class:`WorkerStatusChanged`, :class:`JobsListed` and :class:`JobEventReceived`
+to the app, which turns them into its reactive state; a screen's request
+threads post :class:`Submitted` / :class:`RequestFailed` to that screen.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from dgx_pixels.jobs import protocol as p
+from dgx_pixels.tui.link import WorkerStatus
+
+__all__ = ["JobEventReceived", "JobsListed", "RequestFailed", "Submitted", "WorkerStatusChanged"]
+
+
+class WorkerStatusChanged(Message):
+    """The worker's status, as the last ping (or start) found it."""
+
+    def __init__(self, status: WorkerStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+class JobsListed(Message):
+    """A fresh page of job records (newest first)."""
+
+    def __init__(self, records: list[p.JobRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+
+class JobEventReceived(Message):
+    """One event from the worker's PUB socket."""
+
+    def __init__(self, event: p.Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class Submitted(Message):
+    """A job was queued; ``tag`` says what it was for (``generate``, ``compare``...)."""
+
+    def __init__(self, job: p.JobRecord, tag: str = "") -> None:
+        super().__init__()
+        self.job = job
+        self.tag = tag
+
+
+class RequestFailed(Message):
+    """A request to the worker (or a local action) failed; ``message`` says why in one line."""
+
+    def __init__(self, message: str, tag: str = "") -> None:
+        super().__init__()
+        self.message = message
+        self.tag = tag

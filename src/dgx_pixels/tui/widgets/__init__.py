@@ -1,0 +1,1 @@
+"""The TUI's widgets, by area: sprites, the worker bar, the screen tabs, palette swatches."""

@@ -1,0 +1,100 @@
+"""Generate against a real worker: Enter submits, progress shows, then the sprite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dgx_pixels.image_files import read_image
+from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs.client import Client
+from dgx_pixels.jobs.spawn import SpawnedWorker
+from dgx_pixels.tui.widgets.results import ResultTile
+from dgx_pixels.tui.widgets.sprite import HalfBlockPicture
+
+from .conftest import FAST, fill, make_app, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_enter_submits_then_progress_then_the_sprite(
+    tiny_worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    app = make_app(tiny_worker.address, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status.state == "ready", what="ready")
+        assert app.focused is not None
+        assert app.focused.id == "prompt"
+        fill(app, **FAST)
+        await pilot.press(*"a slime", "enter")
+        await wait_for(
+            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
+        )
+        tile = app.screen.query(ResultTile).first()
+        progress = [e for _, e in app.events if isinstance(e, p.Progress)]
+        assert [e.step for e in progress] == [1, 2, 3]
+        # The tile shows the sprite the worker wrote, pixel for pixel (16x16 -> 16x8 cells).
+        sprite = read_image(tile.output.sprite)
+        assert sprite.size == (16, 16)
+        await pilot.pause()
+        picture = tile.query_one(HalfBlockPicture)
+        assert (picture.size.width, picture.size.height) == (16, 8)
+        assert str(tile.query_one(".caption").render()).startswith("NOISE #")
+
+
+async def test_a_result_rerolls_varies_starts_img2img_and_reprocesses(
+    tiny_worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    from textual.widgets import Select
+
+    app = make_app(tiny_worker.address, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status.serving, what="the worker")
+        fill(app, **FAST)
+        await pilot.press(*"an acting slime", "enter")
+        await wait_for(
+            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
+        )
+        tile = app.screen.query(ResultTile).first()
+        source = tile.output
+        known = set(app.jobs)
+
+        def new_job() -> dict:
+            fresh = set(app.jobs) - known
+            if not fresh:
+                return {}
+            known.update(fresh)
+            with Client(tiny_worker.address) as client:  # keep the shared worker free
+                client.cancel(max(fresh))
+            return app.jobs[max(fresh)].request
+
+        tile.focus()
+        await pilot.press("r")  # its seed, locked, with the form as it is
+        await wait_for(pilot, lambda: bool(new_job()), what="r")
+        rerolled = app.jobs[max(known)].request
+        assert rerolled["seed"] == source.request().seed
+        tile.focus()
+        await pilot.press("v")  # the same request, new seeds
+        await wait_for(pilot, lambda: bool(new_job()), what="v")
+        varied = app.jobs[max(known)].request
+        assert varied["prompt"] == "an acting slime"
+        assert varied["seed"] != source.request().seed
+        tile.focus()
+        await pilot.press("i")  # img2img from it
+        await wait_for(
+            pilot,
+            lambda: bool(new_job()),
+            what=lambda: str(app.screen.query_one("#gen-message").render()),
+        )
+        assert app.jobs[max(known)].request["init"] == str(source.sprite)
+
+        app.screen.query_one("#palette", Select).value = "pico-8"
+        tile.focus()
+        await pilot.press("p")  # re-processed locally, written beside it
+        again = source.sprite.with_name(source.sprite.stem + ".pico-8.png")
+        await wait_for(pilot, again.exists, what="the re-processed sprite")
+        with Client(tiny_worker.address) as client:
+            for job_id in set(app.jobs):
+                if not app.jobs[job_id].terminal:
+                    client.cancel(job_id)

@@ -1,0 +1,45 @@
+"""How every screen looks, at 80x24 and 160x48 (half blocks pinned, no cursor blink).
+
+The app points at a loopback port where no worker listens, so the worker bar
+shows the same "no worker answers" state every run. Update with
+``pytest tests/tui/test_snapshots.py --snapshot-update`` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from dgx_pixels.tui import keys
+
+from .conftest import NOBODY, make_app, wait_for
+
+SIZES = [(80, 24), (160, 48)]
+MODES = [entry.mode for entry in keys.SCREENS]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("mode", MODES)
+def test_screen(
+    mode: str,
+    size: tuple[int, int],
+    snap_compare: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", "/nonexistent/hf-cache")  # Models: the same empty cache
+    # a fixed settings path (shown on Settings; never written: nothing is saved here)
+    fixed = Path("/nonexistent/dgx-pixels-snapshots/tui.toml")
+    app = make_app(NOBODY, tmp_path, data_dir=tmp_path / "data", settings_path=fixed)
+
+    async def show(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: app.status.state == "gone", timeout=10, what="gone")
+        app.show_screen(mode)
+        await pilot.pause()
+        await wait_for(pilot, lambda: getattr(app.screen, "settled", True), timeout=10)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=show)
