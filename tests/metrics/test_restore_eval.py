@@ -14,9 +14,12 @@ from PIL import Image
 
 from dgx_pixels.metrics.restore_eval import (
     CaseScore,
+    RealScore,
     load_sprites,
     markdown_table,
+    real_table,
     run,
+    run_real,
     score_case,
     summarise,
 )
@@ -99,3 +102,25 @@ def test_regression_floor_on_twenty_real_sprites(
         assert s.colour_ratio <= 1.3
         assert s.exact_ink is not None
         assert s.exact_ink >= 0.9
+
+
+def test_real_table_marks_sizes_within_one_cell() -> None:
+    scores = [
+        RealScore("a.webp", "tool", (32, 32), (33, 31), 0.01),
+        RealScore("b.webp", "tool", (32, 32), (34, 32), 0.03),
+        RealScore("c.webp", "tool", (32, 32), None, 0.02, "NoGridError: no grid"),
+    ]
+    assert [s.right for s in scores] == [True, False, False]
+    table = real_table(scores)
+    assert "| a.webp | 32x32 | **33x31** |" in table
+    assert "| b.webp | 32x32 | 34x32 |" in table
+    assert "| c.webp | 32x32 | refused/error |" in table
+    assert "| **all** | | 1/3 right, 1 refused/errors, 20 ms |" in table
+
+
+def test_real_generator_outputs_floor() -> None:
+    """Our tool on the real set (tests/data/real-outputs): a change that loses one fails."""
+    scores = run_real(["dgx-pixels"])
+    assert len(scores) == 6
+    right = {s.image for s in scores if s.right}
+    assert right >= {"corgi.webp", "girl.webp"}

@@ -18,6 +18,11 @@ sprites is degraded, restored by each tool and scored against the sprite:
   many colours one level apart, which no restore could, or should, keep apart;
 - **time** per case, the tool's call only.
 
+Separately, the **real** set: pictures that image generators made
+(``tests/data/real-outputs``, sizes measured by hand, see its CREDITS.md),
+scored on the size alone (right when within one cell of the true size on
+each axis) and refusals.
+
 Run it as ``python -m dgx_pixels.metrics.restore_eval --help``. Results are
 cached per case in ``.eval-cache/`` so an interrupted run resumes.
 
@@ -53,10 +58,13 @@ __all__ = [
     "INK_BAND",
     "SAME_INK",
     "CaseScore",
+    "RealScore",
     "Summary",
     "load_sprites",
     "markdown_table",
+    "real_table",
     "run",
+    "run_real",
     "score_case",
     "summarise",
 ]
@@ -72,6 +80,7 @@ INK_BAND = 1.3
 SCORING = 2
 #: The pixel modules our restore runs, so a change to them redoes our cached scores.
 RESTORE_CODE = ("_axis.py", "_cells.py", "_inks.py", "grid.py", "restore.py", "color.py")
+REAL = Path(__file__).resolve().parents[3] / "tests" / "data" / "real-outputs"
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "dcss-rltiles"
 
 
@@ -267,6 +276,78 @@ def run(
     return results
 
 
+@dataclass(frozen=True)
+class RealScore:
+    """One tool on one real picture: the size it found (None on an error)."""
+
+    image: str
+    tool: str
+    truth: tuple[int, int]
+    size: tuple[int, int] | None
+    seconds: float
+    error: str | None = None
+
+    @property
+    def right(self) -> bool:
+        """Within one cell of the true size on each axis."""
+        return self.size is not None and all(
+            abs(a - b) <= 1 for a, b in zip(self.size, self.truth, strict=True)
+        )
+
+
+def run_real(tools: Sequence[str], folder: Path = REAL) -> list[RealScore]:
+    """Restore every picture of ``folder`` (listed in its ``sizes.json``) with every tool."""
+    from dgx_pixels.metrics._peers import TOOLS
+
+    sizes = json.loads((folder / "sizes.json").read_text())
+    out = []
+    for name, entry in sizes.items():
+        with Image.open(folder / name) as im:
+            picture = im.convert("RGBA") if im.mode in ("RGBA", "LA", "P") else im.convert("RGB")
+        truth = (int(entry["size"][0]), int(entry["size"][1]))
+        for tool in tools:
+            start = time.perf_counter()
+            try:
+                restored = TOOLS[tool](picture)
+            except Exception as exc:  # a refusal or a peer's failure is a result
+                seconds = time.perf_counter() - start
+                out.append(
+                    RealScore(name, tool, truth, None, seconds, f"{type(exc).__name__}: {exc}")
+                )
+            else:
+                seconds = time.perf_counter() - start
+                out.append(RealScore(name, tool, truth, restored.size, seconds))
+    return out
+
+
+def real_table(scores: Sequence[RealScore]) -> str:
+    """Per picture, each tool's size (bold when within one cell), then the totals."""
+    tools = list(dict.fromkeys(s.tool for s in scores))
+    images = list(dict.fromkeys(s.image for s in scores))
+    by = {(s.image, s.tool): s for s in scores}
+    lines = [
+        "| picture | true size | " + " | ".join(tools) + " |",
+        "|---|---|" + "---|" * len(tools),
+    ]
+    for image in images:
+        cells = []
+        for tool in tools:
+            s = by[(image, tool)]
+            text = "refused/error" if s.size is None else f"{s.size[0]}x{s.size[1]}"
+            cells.append(f"**{text}**" if s.right else text)
+        truth = by[(image, tools[0])].truth
+        lines.append(f"| {image} | {truth[0]}x{truth[1]} | " + " | ".join(cells) + " |")
+    totals = []
+    for tool in tools:
+        mine = [s for s in scores if s.tool == tool]
+        right = sum(s.right for s in mine)
+        errors = sum(s.error is not None for s in mine)
+        ms = float(np.median([s.seconds for s in mine]) * 1000)
+        totals.append(f"{right}/{len(mine)} right, {errors} refused/errors, {ms:.0f} ms")
+    lines.append("| **all** | | " + " | ".join(totals) + " |")
+    return "\n".join(lines)
+
+
 def summarise(tool: str, level: str, scores: Sequence[CaseScore]) -> Summary:
     """Aggregate one tool's scores on one level."""
     right = [s for s in scores if s.size_right]
@@ -324,6 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tools", default="dgx-pixels,proper-pixel-art,perfect-pixel,unfake")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path(".eval-cache"))
+    parser.add_argument("--real", type=Path, default=REAL, help="folder of real generator outputs")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
 
@@ -342,7 +424,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sprites = load_sprites(args.data, args.cases, args.seed)
     results = run(tools, levels, sprites, seed=args.seed, cache=args.cache, progress=True)
     table = markdown_table(summarise(t, lv, results[(t, lv)]) for lv in levels for t in tools)
-    text = f"{table}\n\nMachine: {machine()}. Colour threshold: CIEDE2000 < {DELTA_E:g}.\n"
+    real = real_table(run_real(tools, args.real)) if args.real.is_dir() else "(no real set)"
+    text = (
+        f"Synthetic levels\n\n{table}\n\nReal generator outputs ({args.real})\n\n{real}\n\n"
+        f"Machine: {machine()}. Colour threshold: CIEDE2000 < {DELTA_E:g}.\n"
+    )
     print(text)
     if args.out is not None:
         args.out.write_text(text)
