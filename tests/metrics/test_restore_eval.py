@@ -123,4 +123,6 @@ def test_real_generator_outputs_floor() -> None:
     scores = run_real(["dgx-pixels"])
     assert len(scores) == 6
     right = {s.image for s in scores if s.right}
-    assert right >= {"corgi.webp", "girl.webp"}
+    # goose.webp: low-contrast 10 px cells, each axis alone 0.48 and 0.63 sure;
+    # both axes' evidence together passes the refusal threshold.
+    assert right >= {"corgi.webp", "girl.webp", "goose.webp"}

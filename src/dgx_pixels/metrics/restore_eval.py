@@ -50,7 +50,7 @@ import numpy as np
 from PIL import Image
 
 from dgx_pixels.metrics._machine import machine
-from dgx_pixels.metrics.degrade import LEVELS, Level, degrade, draw_params
+from dgx_pixels.metrics.degrade import LEVELS, Level, degrade, draw_params, truth
 from dgx_pixels.pixel.color import ciede2000, srgb_to_lab
 
 __all__ = [
@@ -265,7 +265,8 @@ def run(
                 else:
                     seconds = time.perf_counter() - start
                     has_alpha = params.background is None
-                    score = score_case(restored, sprite, seconds=seconds, has_alpha=has_alpha)
+                    shown = truth(sprite, params)
+                    score = score_case(restored, shown, seconds=seconds, has_alpha=has_alpha)
                 scores.append(score)
                 if cache_file is not None:
                     with cache_file.open("a") as f:
