@@ -79,7 +79,15 @@ INK_BAND = 1.3
 #: Bump when what :func:`score_case` measures changes: cached scores are then redone.
 SCORING = 2
 #: The pixel modules our restore runs, so a change to them redoes our cached scores.
-RESTORE_CODE = ("_axis.py", "_cells.py", "_inks.py", "grid.py", "restore.py", "color.py")
+RESTORE_CODE = (
+    "_axis.py",
+    "_cells.py",
+    "_inks.py",
+    "grid.py",
+    "restore.py",
+    "color.py",
+    "dither.py",
+)
 REAL = Path(__file__).resolve().parents[3] / "tests" / "data" / "real-outputs"
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "dcss-rltiles"
 
