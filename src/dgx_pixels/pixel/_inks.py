@@ -22,8 +22,8 @@ with its ink's colour:
    is 0 on many noisy pictures, which then kept every colour.
 2. **Inks.** Colours are binned in OKLab (bins of half that distance); from
    the most common bin down, a bin further than that distance from every ink
-   found so far starts a new one. Two rounds of k-means over the cells (as
-   many means as inks were found) then settle each ink's centre.
+   found so far starts a new one. A round of k-means over the cells (as
+   many means as inks were found) then settles each ink's centre.
 3. **Colours.** Each ink's colour is the mean sRGB of its cells, so an ink
    whose cells are all one colour keeps that colour exactly, and a drift that
    brightens one side and darkens the other averages out.
@@ -56,7 +56,7 @@ SAME_INK = 0.02
 #: Cells whose inside spreads less than this (sRGB levels) are clean: no merging.
 CLEAN = 0.05
 #: k-means rounds after the first grouping.
-ROUNDS = 2
+ROUNDS = 1
 
 
 def merge_inks(cells: U8, noise: float) -> tuple[U8, U8]:
@@ -81,33 +81,42 @@ def merge_inks(cells: U8, noise: float) -> tuple[U8, U8]:
     if not opaque.any():
         return out, np.zeros((0, 3), np.uint8)
     rgb = cells[..., :3][opaque]
-    if noise < CLEAN:
-        labels = np.unique(rgb, axis=0, return_inverse=True)[1].reshape(-1)
-    else:
-        labels = _group(srgb_to_oklab(rgb / 255.0), SAME_INK)
+    if noise < CLEAN:  # clean cells: every colour is an ink, nothing changes
+        packed = (rgb[:, 0].astype(np.int64) << 16) | (rgb[:, 1].astype(np.int64) << 8) | rgb[:, 2]
+        colours, used = np.unique(packed, return_counts=True)
+        colours = colours[np.argsort(-used, kind="stable")]
+        inks = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], axis=1)
+        return out, inks.astype(np.uint8)
+    labels = _group(srgb_to_oklab(rgb / 255.0), SAME_INK)
     count = int(labels.max()) + 1
     mass = np.bincount(labels, minlength=count)
     sums = np.stack([np.bincount(labels, rgb[:, c], count) for c in range(3)], axis=1)
-    inks: U8 = np.rint(sums / np.maximum(mass, 1)[:, None]).astype(np.uint8)
-    out[..., :3][opaque] = inks[labels]
+    means: U8 = np.rint(sums / np.maximum(mass, 1)[:, None]).astype(np.uint8)
+    out[..., :3][opaque] = means[labels]
     order = np.argsort(-mass, kind="stable")
-    return out, inks[order[mass[order] > 0]]
+    return out, means[order[mass[order] > 0]]
 
 
 def _group(lab: Float, radius: float) -> NDArray[np.intp]:
     """Ink index of each colour: binned, grouped from the most common bin, then k-means."""
-    bins = np.floor(lab / (radius / 2)).astype(np.int64)
-    keys, inverse, mass = np.unique(bins, axis=0, return_inverse=True, return_counts=True)
+    bins = np.floor(lab / (radius / 2)).astype(np.int64) + (1 << 19)  # OKLab spans < 2^19 bins
+    packed = (bins[:, 0] << 40) | (bins[:, 1] << 20) | bins[:, 2]
+    keys, inverse, mass = np.unique(packed, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     means = (
         np.stack([np.bincount(inverse, lab[:, c], len(keys)) for c in range(3)], axis=1)
         / mass[:, None]
     )
+    # Leaders from the most common bin down; each covers the bins within the
+    # distance, and the next leader is the most common bin not yet covered
+    # (one pass per ink, not per bin).
+    order = np.argsort(-mass, kind="stable")
+    covered = np.zeros(len(keys), dtype=bool)
     leaders: list[int] = []
-    for i in np.argsort(-mass, kind="stable"):
-        if leaders and np.min(np.sum((means[leaders] - means[i]) ** 2, axis=1)) <= radius**2:
-            continue
-        leaders.append(int(i))
+    while not covered.all():
+        first = int(order[np.argmin(covered[order])])
+        leaders.append(first)
+        covered |= np.sum((means - means[first]) ** 2, axis=1) <= radius**2
     centres = means[leaders]
     labels = nearest(lab, centres)
     for _ in range(ROUNDS):
