@@ -204,7 +204,7 @@ def _version(tool: str) -> str:
 
     here = Path(__file__).resolve().parent
     files = []
-    if tool == "dgx-pixels":
+    if tool.startswith("dgx-pixels"):
         pixel = here.parent / "pixel"
         files += [pixel / n for n in RESTORE_CODE]
         tag = ""
@@ -415,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path(".eval-cache"))
     parser.add_argument("--real", type=Path, default=REAL, help="folder of real generator outputs")
+    parser.add_argument("--no-real", action="store_true", help="leave the real set out")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
 
@@ -433,11 +434,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sprites = load_sprites(args.data, args.cases, args.seed)
     results = run(tools, levels, sprites, seed=args.seed, cache=args.cache, progress=True)
     table = markdown_table(summarise(t, lv, results[(t, lv)]) for lv in levels for t in tools)
-    real = real_table(run_real(tools, args.real)) if args.real.is_dir() else "(no real set)"
-    text = (
-        f"Synthetic levels\n\n{table}\n\nReal generator outputs ({args.real})\n\n{real}\n\n"
-        f"Machine: {machine()}. Colour threshold: CIEDE2000 < {DELTA_E:g}.\n"
-    )
+    text = f"Synthetic levels\n\n{table}\n\n"
+    if not args.no_real:
+        real = real_table(run_real(tools, args.real))
+        text += f"Real generator outputs ({args.real})\n\n{real}\n\n"
+    text += f"Machine: {machine()}. Colour threshold: CIEDE2000 < {DELTA_E:g}.\n"
     print(text)
     if args.out is not None:
         args.out.write_text(text)
