@@ -110,13 +110,16 @@ def _group(lab: Float, radius: float) -> NDArray[np.intp]:
     # Leaders from the most common bin down; each covers the bins within the
     # distance, and the next leader is the most common bin not yet covered
     # (one pass per ink, not per bin).
-    order = np.argsort(-mass, kind="stable")
+    order = np.argsort(-mass, kind="stable").tolist()
     covered = np.zeros(len(keys), dtype=bool)
     leaders: list[int] = []
-    while not covered.all():
-        first = int(order[np.argmin(covered[order])])
-        leaders.append(first)
-        covered |= np.sum((means - means[first]) ** 2, axis=1) <= radius**2
+    r2 = radius**2
+    for i in order:
+        if covered[i]:
+            continue
+        leaders.append(i)
+        d = means - means[i]
+        covered |= np.einsum("ij,ij->i", d, d) <= r2
     centres = means[leaders]
     labels = nearest(lab, centres)
     for _ in range(ROUNDS):
