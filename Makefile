@@ -54,10 +54,13 @@ bench: $(STAMP)
 	$(BIN) bench
 
 # The restore evaluation against proper-pixel-art, perfect-pixel and unfake
-# (docs/restore-evaluation.md; about 15 minutes on two cores, cached in .eval-cache/).
+# (docs/restore-evaluation.md; cached in .eval-cache/): the three main levels on
+# 300 sprites, the three failure-class levels on 60 (proper-pixel-art takes
+# seconds a case there), and the real generator outputs. About 30 minutes on two cores.
 eval: $(STAMP)
 	$(PY) -m pip install -q -e ".[peers]"
-	$(PY) -m dgx_pixels.metrics.restore_eval -n 300 --seed 0
+	$(PY) -m dgx_pixels.metrics.restore_eval -n 300 --seed 0 --levels easy,medium,hard --no-real
+	$(PY) -m dgx_pixels.metrics.restore_eval -n 60 --seed 0 --levels low-contrast,half-cell,textured
 
 # The lock: every distribution of the tested environment at its exact version
 # (pip freeze of .venv; why not hashes: docs/deploy.md#the-lock-file-and-the-sbom).

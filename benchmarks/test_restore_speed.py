@@ -1,5 +1,9 @@
 """Restore speed on a 1024x1024 "AI pixel art" picture (target: <= 20 ms median, one core).
 
+Timed beside it, on the same picture and in the same run: restore without
+merging inks (each cell's own colour, as before palette recovery) and
+perfect-pixel, the fastest peer (skipped when ``.[peers]`` is not installed).
+
 Run with ``make bench`` or, for this file alone::
 
     OMP_NUM_THREADS=1 .venv/bin/python -m pytest benchmarks/test_restore_speed.py \
@@ -59,3 +63,16 @@ def test_restore_1024_known_size(benchmark, picture: Image.Image) -> None:  # ty
 def test_detect_grid_1024(benchmark, picture: Image.Image) -> None:  # type: ignore[no-untyped-def]
     grid = benchmark(detect_grid, picture)
     assert np.isfinite(grid.confidence)
+
+
+def test_restore_1024_detect_keep_colours(benchmark, picture: Image.Image) -> None:  # type: ignore[no-untyped-def]
+    result = benchmark(restore, picture, merge_inks=False)
+    assert result.image.size == (32, 32)
+
+
+def test_perfect_pixel_1024(benchmark, picture: Image.Image) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("perfect_pixel")
+    from dgx_pixels.metrics._peers import perfect_pixel
+
+    out = benchmark(perfect_pixel, picture)
+    assert out.width > 1

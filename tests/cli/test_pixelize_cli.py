@@ -45,6 +45,22 @@ def test_pixelize_writes_the_sprite_beside_the_input(tmp_path: Path) -> None:
         assert img.mode == "RGBA"
 
 
+@pytest.mark.parametrize(
+    ("picture", "size", "written"),
+    [((640, 480), "48", (48, 36)), ((480, 640), "48", (36, 48)), ((640, 480), "48x48", (48, 48))],
+)
+def test_size_n_fits_the_long_side_and_keeps_the_aspect(
+    tmp_path: Path, picture: tuple[int, int], size: str, written: tuple[int, int]
+) -> None:
+    src = tmp_path / "photo.png"
+    Image.open(DATA / "dcss-agnes.png").convert("RGB").resize(picture).save(src)
+    code, out = _run(str(src), "--size", size, "-o", str(tmp_path / "sprite.png"))
+    assert code == 0, out
+    assert f"({written[0]}x{written[1]}, " in out
+    with Image.open(tmp_path / "sprite.png") as img:
+        assert img.size == written
+
+
 def test_palette_dither_outline_and_preview(tmp_path: Path) -> None:
     src = _smooth_sprite(tmp_path)
     target = tmp_path / "out" / "agnes.png"
@@ -138,6 +154,7 @@ def test_bad_images_fail_cleanly(tmp_path: Path, case: str) -> None:
         (["--size", "0"], "at least 1x1"),
         (["--size", "0x16"], "at least 1x1"),
         (["--size", "129x16"], "larger than the 128x128 input"),
+        (["--size", "129"], "129x129 is larger than the 128x128 input"),
         (["--size", "big"], "must look like 32 or 32x48"),
         (["--size", "16", "--palette", "sweetie16x"], "did you mean 'sweetie-16'"),
         (["--size", "16", "--palette", "auto:1"], "2 to 256"),

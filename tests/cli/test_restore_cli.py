@@ -47,6 +47,9 @@ def test_restore_detects_the_grid_and_writes_beside_the_input(big_png: Path) -> 
     target = big_png.with_name("alligator-big-restored.png")
     assert "grid: 32x32 cells of" in out
     assert "confidence: " in out
+    # A clean upscale keeps every colour: the sprite has more than can be listed.
+    colours = {c for _, c in truth().getcolors(1024) if c[3] == 255}
+    assert f"palette: {len(colours)} inks (more than 32, not listed)" in out
     assert f"wrote {target} (32x32)" in out
     with Image.open(target) as im:
         assert im.size == (32, 32)
@@ -205,3 +208,30 @@ def test_bad_palette_writes_nothing(big_png: Path) -> None:
     assert code == 2
     assert "unknown palette" in out
     assert files_in(big_png.parent) == before
+
+
+#: Eight inks, three of them a ramp of close greens (OKLab 0.03-0.04 apart).
+INKS = [(40, 120, 40), (52, 136, 50), (64, 152, 60), (200, 40, 40), (20, 20, 30),
+        (230, 220, 200), (90, 60, 160), (240, 180, 40)]  # fmt: skip
+
+
+def test_noisy_picture_comes_back_with_the_artists_palette(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    sprite = np.asarray(INKS, np.uint8)[rng.integers(0, len(INKS), (24, 24))]
+    big = sprite.repeat(12, axis=0).repeat(12, axis=1).astype(np.float64)
+    big *= 1 + np.linspace(-0.02, 0.02, big.shape[1])[None, :, None]  # colour drift
+    big += rng.normal(0, 4, big.shape)
+    source = tmp_path / "noisy.png"
+    Image.fromarray(np.clip(np.rint(big), 0, 255).astype(np.uint8)).save(source)
+    code, out = invoke(source, "-o", tmp_path / "merged.png")
+    assert code == 0, out
+    assert "palette: 8 inks #" in out
+    with Image.open(tmp_path / "merged.png") as im:
+        got = np.asarray(im.convert("RGB"))
+    assert len(np.unique(got.reshape(-1, 3), axis=0)) == 8
+    assert np.abs(got.astype(int) - sprite).max() <= 3  # each cell on its own ink
+    code, out = invoke(source, "-o", tmp_path / "kept.png", "--keep-colours")
+    assert code == 0, out
+    assert "palette:" not in out
+    with Image.open(tmp_path / "kept.png") as im:
+        assert len(im.getcolors(1024)) > 100

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dgx_pixels.metrics.degrade import LEVELS, DegradeParams, cell_bounds, degrade, draw_params
+from dgx_pixels.metrics.degrade import (
+    LEVELS,
+    DegradeParams,
+    cell_bounds,
+    degrade,
+    draw_params,
+    truth,
+)
 
 from ..images import assert_image_equal
 
@@ -61,3 +68,33 @@ def test_hard_level_is_an_opaque_rgb_picture() -> None:
     assert out.mode == "RGB"
     corner = np.asarray(out)[0, 0].astype(int)
     assert np.abs(corner - np.asarray(params.background)).max() < 40  # background, drift+noise
+
+
+def test_new_levels_do_what_they_say() -> None:
+    sprite = Image.new("RGBA", (8, 8), (200, 100, 50, 255))
+    sprite.putpixel((2, 2), (20, 40, 240, 255))
+    rng = np.random.default_rng(2)
+    low = draw_params("low-contrast", 8, 8, rng)
+    shown = np.asarray(truth(sprite, low)).astype(int)
+    original = np.asarray(sprite).astype(int)
+    spread = np.ptp(shown[..., :3].reshape(-1, 3), axis=0)
+    assert (spread <= 0.36 * np.ptp(original[..., :3].reshape(-1, 3), axis=0) + 1).all()
+    assert low.background is not None
+    assert np.abs(np.subtract(low.background, low.tint)).max() <= 8
+    half = draw_params("half-cell", 8, 8, rng)
+    assert half.half_rows is not None
+    assert 0.25 <= half.half_rows[1] - half.half_rows[0] <= 0.5
+    textured = draw_params("textured", 8, 8, rng)
+    assert 4 <= textured.texture <= 10
+    # The plain levels show the sprite itself.
+    assert_image_equal(truth(sprite, draw_params("hard", 8, 8, rng)), sprite)
+
+
+def test_half_cell_rows_are_drawn_half_a_cell_to_the_right() -> None:
+    sprite = Image.new("RGBA", (4, 4), (0, 0, 0, 255))
+    for y in range(4):
+        sprite.putpixel((1, y), (255, 255, 255, 255))
+    big = np.asarray(degrade(sprite, DegradeParams(10.0, 10.0, half_rows=(0.5, 1.0))))
+    assert big[5, 10:20, 0].tolist() == [255] * 10  # the top rows as drawn
+    assert big[25, 15:25, 0].tolist() == [255] * 10  # the band, 5 px to the right
+    assert big[25, 10:15, 0].tolist() == [0] * 5

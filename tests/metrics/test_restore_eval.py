@@ -14,9 +14,12 @@ from PIL import Image
 
 from dgx_pixels.metrics.restore_eval import (
     CaseScore,
+    RealScore,
     load_sprites,
     markdown_table,
+    real_table,
     run,
+    run_real,
     score_case,
     summarise,
 )
@@ -50,7 +53,27 @@ def test_summary_and_table() -> None:
     assert (s.size_right, s.colour, s.colour_all, s.failures) == (0.5, 0.75, 0.375, 1)
     assert s.median_ms == pytest.approx(25.0)
     table = markdown_table([s])
-    assert "| hard | tool | 4 | 50.0 % | 75.0 % | 37.5 % | n/a | 1 | 25.0 ms |" in table
+    assert (
+        "| hard | tool | 4 | 50.0 % | 75.0 % | 37.5 % | n/a | n/a | n/a | n/a | 1 | 25.0 ms |"
+        in (table)
+    )
+
+
+def test_palette_scores_count_inks_not_near_identical_colours() -> None:
+    truth = Image.new("RGBA", (4, 2), (200, 40, 40, 255))
+    truth.putpixel((1, 0), (201, 40, 40, 255))  # one level away: the same ink
+    for x in range(4):
+        truth.putpixel((x, 1), (40, 40, 200, 255))
+    noisy = truth.copy()
+    noisy.putpixel((2, 0), (196, 42, 41, 255))  # noise: a new colour, the same ink
+    s = score_case(noisy, truth, seconds=0.0, has_alpha=False)
+    assert s.colour_ratio == 4 / 2  # four distinct colours for two inks
+    assert s.exact_ink == 1.0
+    wrong = truth.copy()
+    wrong.putpixel((0, 1), (200, 40, 40, 255))  # a blue pixel painted red
+    assert score_case(wrong, truth, seconds=0.0, has_alpha=False).exact_ink == 7 / 8
+    s = summarise("t", "hard", [CaseScore(True, 1.0, None, 0.0, colour_ratio=r) for r in (1, 2)])
+    assert (s.colour_ratio, s.in_band) == (1.5, 0.5)
 
 
 def test_load_sprites_is_seeded() -> None:
@@ -74,3 +97,32 @@ def test_regression_floor_on_twenty_real_sprites(
     assert s.size_right >= size_floor
     assert s.colour is not None
     assert s.colour >= colour_floor
+    if level == "hard":  # the artist's palette: about one colour per ink, each on its ink
+        assert s.colour_ratio is not None
+        assert s.colour_ratio <= 1.3
+        assert s.exact_ink is not None
+        assert s.exact_ink >= 0.9
+
+
+def test_real_table_marks_sizes_within_one_cell() -> None:
+    scores = [
+        RealScore("a.webp", "tool", (32, 32), (33, 31), 0.01),
+        RealScore("b.webp", "tool", (32, 32), (34, 32), 0.03),
+        RealScore("c.webp", "tool", (32, 32), None, 0.02, "NoGridError: no grid"),
+    ]
+    assert [s.right for s in scores] == [True, False, False]
+    table = real_table(scores)
+    assert "| a.webp | 32x32 | **33x31** |" in table
+    assert "| b.webp | 32x32 | 34x32 |" in table
+    assert "| c.webp | 32x32 | refused/error |" in table
+    assert "| **all** | | 1/3 right, 1 refused/errors, 20 ms |" in table
+
+
+def test_real_generator_outputs_floor() -> None:
+    """Our tool on the real set (tests/data/real-outputs): a change that loses one fails."""
+    scores = run_real(["dgx-pixels"])
+    assert len(scores) == 6
+    right = {s.image for s in scores if s.right}
+    # goose.webp: low-contrast 10 px cells, each axis alone 0.48 and 0.63 sure;
+    # both axes' evidence together passes the refusal threshold.
+    assert right >= {"corgi.webp", "girl.webp", "goose.webp"}

@@ -1,4 +1,4 @@
-"""The private array helpers: connected regions against a plain flood fill."""
+"""The private array helpers: connected regions against a flood fill and SciPy."""
 
 from __future__ import annotations
 
@@ -40,3 +40,16 @@ def test_regions_match_a_flood_fill(mask: np.ndarray) -> None:
     assert np.array_equal(labels > 0, mask)
     # the same partition, and numbered in raster order like the flood fill
     assert np.array_equal(labels, expect)
+
+
+def test_regions_match_scipy_on_random_masks() -> None:
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    for density in (0.2, 0.45, 0.55, 0.8):  # around 4-connected percolation (0.59)
+        mask = rng.random((97, 131)) < density
+        labels, n = label_components(mask)
+        expect, k = ndimage.label(mask)  # default structure: 4-connected in 2-D
+        assert n == k
+        # SciPy numbers regions in raster order of their first pixel, as we do.
+        assert np.array_equal(labels, expect)

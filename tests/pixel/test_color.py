@@ -1,4 +1,4 @@
-"""Colour conversions and CIEDE2000 against published reference values."""
+"""Colour conversions and CIEDE2000 against published values and scikit-image."""
 
 from __future__ import annotations
 
@@ -40,3 +40,21 @@ def test_oklab_round_trip_on_all_corners_and_random_colours() -> None:
 def test_srgb_to_lab_reference_points() -> None:
     assert np.allclose(srgb_to_lab(np.array([1.0, 1.0, 1.0])), [100, 0, 0], atol=0.01)
     assert np.allclose(srgb_to_lab(np.array([1.0, 0.0, 0.0])), [53.24, 80.09, 67.20], atol=0.05)
+
+
+def test_ciede2000_and_lab_match_scikit_image_on_random_colours() -> None:
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    rng = np.random.default_rng(0)
+    rgb = rng.random((2, 2000, 3))
+    rgb[:, :50] = rng.integers(0, 2, (2, 50, 3))  # corners of the cube: zero chroma too
+    rgb[1, 50:100] = rgb[0, 50:100] + rng.normal(0, 0.01, (50, 3))  # close pairs
+    rgb = np.clip(rgb, 0, 1)
+    lab = srgb_to_lab(rgb)
+    assert np.allclose(lab, rgb2lab(rgb, illuminant="D65"), atol=0.02)
+    # Random Lab pairs too, with hue differences across the 180-degree wrap.
+    wide = rng.uniform([0, -100, -100], [100, 100, 100], (2, 2000, 3))
+    lab_pairs = np.concatenate([lab, wide], axis=1)
+    ours = ciede2000(lab_pairs[0], lab_pairs[1])
+    theirs = deltaE_ciede2000(lab_pairs[0], lab_pairs[1])
+    assert np.allclose(ours, theirs, atol=1e-6)

@@ -241,3 +241,14 @@ def test_pictures_without_a_grid_get_a_low_confidence(picture: object) -> None:
 def test_detect_grid_rejects_a_wrong_array() -> None:
     with pytest.raises(ValueError, match=r"\(H, W, 4\) uint8"):
         detect_grid(np.zeros((10, 10, 3), np.uint8))
+
+
+def test_blocks_on_two_lattices_give_the_cells_not_half_cells() -> None:
+    # A third of the rows drawn half a cell to the right: along x alone, half
+    # the cells fit best; every other boundary is weak, so the cells are 2x.
+    xs = even_bounds(32, 24.0)
+    big = np.asarray(draw(random_sprite(32, 32, seed=7), xs, xs)).copy()
+    big[300:560, 12:] = big[300:560, :-12].copy()
+    grid = detect_grid(Image.fromarray(big, "RGBA"))
+    assert grid.size == (32, 32)
+    assert grid.confidence >= 0.5

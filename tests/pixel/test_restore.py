@@ -43,8 +43,9 @@ def test_known_size_reads_the_cell_centre_not_its_blurred_edge() -> None:
     noisy = np.asarray(big).astype(np.float64)
     noisy += np.random.default_rng(0).normal(0, 4, noisy.shape)
     big = Image.fromarray(np.clip(np.rint(noisy), 0, 255).astype(np.uint8))
-    # Every cell within a few levels of the truth: the blur never reaches the centre.
-    assert_image_equal(restore(big, size=(32, 32)).image, truth, tolerance=6)
+    # Every cell within a few levels of the truth: the blur never reaches the centre
+    # (each cell's own colour: merging inks is tested on its own).
+    assert_image_equal(restore(big, size=(32, 32), merge_inks=False).image, truth, tolerance=6)
 
 
 def test_detection_restores_a_degraded_sprite() -> None:
@@ -55,6 +56,24 @@ def test_detection_restores_a_degraded_sprite() -> None:
     assert result.image.size == (32, 32)
     assert result.confidence >= DEFAULT_MIN_CONFIDENCE
     assert_image_equal(result.image, truth)
+
+
+def test_noisy_cells_are_merged_into_inks_and_the_palette_is_returned() -> None:
+    rng = np.random.default_rng(1)
+    inks = np.array([(200, 40, 40), (40, 40, 200), (60, 160, 60), (72, 176, 70)], np.uint8)
+    truth = inks[rng.integers(0, 4, (16, 16))]
+    big = truth.repeat(10, axis=0).repeat(10, axis=1) + rng.normal(0, 5, (160, 160, 3))
+    picture = Image.fromarray(np.clip(np.rint(big), 0, 255).astype(np.uint8))
+    result = restore(picture, size=(16, 16))
+    assert result.inks is not None
+    assert len(result.inks) == 4
+    assert result.palette is not None
+    assert len(result.palette) == 4
+    assert np.abs(np.asarray(result.image)[..., :3].astype(int) - truth).max() <= 2
+    kept = restore(picture, size=(16, 16), merge_inks=False)
+    assert kept.inks is None
+    assert kept.palette is None
+    assert len(kept.image.getcolors(1024)) > 50
 
 
 def test_alpha_is_taken_per_cell() -> None:

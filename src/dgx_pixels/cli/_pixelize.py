@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ import click
 from dgx_pixels.image_files import read_image
 from dgx_pixels.pixel.metrics import colors_used
 from dgx_pixels.pixel.outline import OUTLINE_SIDES
-from dgx_pixels.pixel.pixelize import DOWNSCALE_METHODS, check_size
+from dgx_pixels.pixel.pixelize import DOWNSCALE_METHODS, check_size, fit_size
 from dgx_pixels.pixel.spec import PixelSpec, to_pixel_art
 
 from ._params import look_options, parse_size, plan_outputs, preview_option, write_outputs
@@ -20,7 +21,11 @@ __all__ = ["pixelize"]
 @click.command("pixelize")
 @click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--size", "size_text", required=True, metavar="WxH", help="Target size, e.g. 32 or 32x48."
+    "--size",
+    "size_text",
+    required=True,
+    metavar="N|WxH",
+    help="Target size: N fits the long side and keeps the aspect, WxH is exact.",
 )
 @look_options
 @click.option(
@@ -61,11 +66,15 @@ def pixelize(
 ) -> None:
     """Turn IMAGE (a photo, render or drawing) into pixel art of --size.
 
-    Each target pixel takes one representative colour of its cell; with
+    --size N fits the long side to N pixels and keeps IMAGE's aspect (a 4:3
+    photo at --size 48 becomes 48x36); --size WxH is exact. Each target
+    pixel takes one representative colour of its cell; with
     --palette the result is mapped onto a palette (auto:N extracts N colours).
     """
-    # 1. Options first: a bad option must not cost a decode.
+    # 1. Options first: a bad option must not cost a decode. "N" alone fits the
+    # long side once the image's aspect is known; the spec is checked with NxN.
     size = parse_size(size_text)
+    long_side = size[0] if "x" not in size_text.lower() else None
     spec = PixelSpec(
         size=size,
         palette=palette,
@@ -81,6 +90,9 @@ def pixelize(
 
     # 2. Read, check the size against the image, convert.
     picture = read_image(image)
+    if long_side is not None:
+        size = fit_size(long_side, picture.size)
+        spec = dataclasses.replace(spec, size=size)
     check_size(size, picture.size)
     result = to_pixel_art(picture, spec)
 

@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 
 import click
+import numpy as np
+from numpy.typing import NDArray
 
 from dgx_pixels.errors import InputError
 from dgx_pixels.image_files import read_image
@@ -35,6 +37,13 @@ __all__ = ["restore"]
     show_default=True,
     help="Refuse (exit 4) when the detected grid's confidence is lower.",
 )
+@click.option(
+    "--merge-inks/--keep-colours",
+    default=True,
+    show_default=True,
+    help="Merge colours that are one ink under the noise (the artist's palette), or keep "
+    "every cell's own colour.",
+)
 @look_options
 @preview_option
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
@@ -44,6 +53,7 @@ def restore(
     size_text: str | None,
     scale: float | None,
     min_confidence: float,
+    merge_inks: bool,
     background: str,
     palette: str | None,
     dither: str,
@@ -54,7 +64,8 @@ def restore(
 
     Without --size or --scale the grid (cell size and offset per axis, uneven
     cells allowed) is detected; when no grid is found with enough confidence
-    nothing is written and the exit code is 4.
+    nothing is written and the exit code is 4. Colours that are one ink under
+    the picture's noise are merged, and the palette found is printed.
     """
     # 1. Options first: a bad option must not cost a decode.
     if size_text is not None and scale is not None:
@@ -82,11 +93,27 @@ def restore(
 
     # 2. Read, restore, write.
     picture = read_image(image)
-    result = restore_image(picture, size=size, scale=scale, min_confidence=min_confidence)
+    result = restore_image(
+        picture, size=size, scale=scale, min_confidence=min_confidence, merge_inks=merge_inks
+    )
     sprite = result.image
     if finish is not None:
         sprite = to_pixel_art(sprite, dataclasses.replace(finish, size=sprite.size))
     click.echo(f"grid: {result.grid.describe()}")
     click.echo(f"confidence: {result.confidence:.2f}")
+    if merge_inks:
+        click.echo(_describe_palette(result.inks))
     note = f"{sprite.width}x{sprite.height}"
     write_outputs(sprite, target, preview_path, preview_factor, force=force, note=note)
+
+
+#: Inks listed by their hex codes up to this many; beyond, only their count.
+LISTED_INKS = 32
+
+
+def _describe_palette(inks: NDArray[np.uint8] | None) -> str:
+    """``palette: 3 inks #102030 #405060 #708090`` (the codes up to LISTED_INKS)."""
+    count = 0 if inks is None else len(inks)
+    if inks is None or count > LISTED_INKS:
+        return f"palette: {count} inks (more than {LISTED_INKS}, not listed)"
+    return f"palette: {count} inks " + " ".join(f"#{r:02x}{g:02x}{b:02x}" for r, g, b in inks)

@@ -15,6 +15,9 @@ settings for this task, chosen on a separate tuning sample (see
   quantisation: its automatic colour count cost it 15-30 points of colour
   accuracy), auto scale detection, dominant-colour downscale.
 
+``dgx-pixels-keep-colours`` is ours with each cell's own colour (restore
+before it merged inks), for the palette columns' before and after.
+
 ``SETTINGS`` names them, so cached scores follow a change of settings.
 """
 
@@ -39,6 +42,11 @@ Tool = Callable[[Image.Image], Image.Image]
 def dgx_pixels(image: Image.Image) -> Image.Image:
     """Ours: detection with the default confidence threshold (a refusal fails)."""
     return restore(image).image
+
+
+def dgx_pixels_keep_colours(image: Image.Image) -> Image.Image:
+    """Ours without merging inks: each cell's own colour (restore before it merged them)."""
+    return restore(image, merge_inks=False).image
 
 
 def proper_pixel_art(image: Image.Image) -> Image.Image:
@@ -72,6 +80,7 @@ def unfake(image: Image.Image) -> Image.Image:
 
 SETTINGS: dict[str, str] = {
     "dgx-pixels": "restore(image)",
+    "dgx-pixels-keep-colours": "restore(image, merge_inks=False)",
     "proper-pixel-art": "pixelate(image, PixelateConfig())",
     "perfect-pixel": "get_perfect_pixel(rgb, sample_method='center')",
     "unfake": "process_image(rgba, max_colors=256)",
@@ -79,6 +88,7 @@ SETTINGS: dict[str, str] = {
 
 TOOLS: dict[str, Tool] = {
     "dgx-pixels": dgx_pixels,
+    "dgx-pixels-keep-colours": dgx_pixels_keep_colours,
     "proper-pixel-art": proper_pixel_art,
     "perfect-pixel": perfect_pixel,
     "unfake": unfake,

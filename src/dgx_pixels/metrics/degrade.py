@@ -7,7 +7,7 @@ A diffusion model asked for a 32x32 sprite paints a large picture whose
 colour, on a flat background. :func:`degrade` does that to a real sprite, so a
 restore tool can be scored against the sprite it should find.
 
-Three levels, each a range from which :func:`draw_params` picks one case:
+Six levels, each a range from which :func:`draw_params` picks one case:
 
 ========  =====================================================================
 easy      integer scale 2-16, cells start at the image corner, nothing else
@@ -16,7 +16,17 @@ hard      non-integer scale 8-32 (x and y up to 3 % apart), uneven drifting
           cells (boundaries move by up to 0.3 cell), border cells 65-100 %,
           blur 0.5-1.5 px, colour drift (+-4 % gain across the image), noise
           (sigma 2-6 levels), JPEG quality 70-92, on a flat random background
+low-      hard, with the sprite's colours pulled to 15-35 % of their contrast
+contrast  around a dark colour, on a background of nearly that colour (a dark
+          green wall tile: cells of almost equal colour)
+half-     hard, with a band of 25-50 % of the rows drawn half a cell to the
+cell      side (blocks on two lattices: edges at half a cell)
+textured  hard, with a fine canvas-like texture over every cell, the
+          background too (grain of 1-2 px, 4-10 levels): a painted scene
 ========  =====================================================================
+
+``truth`` gives the sprite a picture shows (the low-contrast colours); the
+others show the sprite itself.
 
 Easy and medium keep the sprite's alpha; hard is an opaque RGB picture, as
 generators make them.
@@ -34,17 +44,17 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFilter
 
-__all__ = ["LEVELS", "DegradeParams", "Level", "cell_bounds", "degrade", "draw_params"]
+__all__ = ["LEVELS", "DegradeParams", "Level", "cell_bounds", "degrade", "draw_params", "truth"]
 
-Level = Literal["easy", "medium", "hard"]
-LEVELS: tuple[Level, ...] = ("easy", "medium", "hard")
+Level = Literal["easy", "medium", "hard", "low-contrast", "half-cell", "textured"]
+LEVELS: tuple[Level, ...] = ("easy", "medium", "hard", "low-contrast", "half-cell", "textured")
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,14 @@ class DegradeParams:
     #: Composite on this flat colour (the result is RGB); None keeps alpha.
     background: tuple[int, int, int] | None = None
     seed: int = 0
+    #: Share of the sprite's contrast kept, around the colour ``tint``.
+    contrast: float = 1.0
+    tint: tuple[int, int, int] = (0, 0, 0)
+    #: Rows (share of the sprite, from, to) drawn half a cell to the right.
+    half_rows: tuple[float, float] | None = None
+    #: Amplitude (levels) and grain (px) of a canvas-like texture; 0: none.
+    texture: float = 0.0
+    texture_grain: float = 1.0
 
 
 def draw_params(level: Level, width: int, height: int, rng: np.random.Generator) -> DegradeParams:
@@ -83,6 +101,25 @@ def draw_params(level: Level, width: int, height: int, rng: np.random.Generator)
             edge_y=(float(rng.uniform(0.65, 1.0)), float(rng.uniform(0.65, 1.0))),
             blur=float(rng.uniform(0.3, 1.0)),
             seed=int(rng.integers(2**31)),
+        )
+    if level in ("low-contrast", "half-cell", "textured"):
+        base = draw_params("hard", width, height, rng)
+        if level == "low-contrast":
+            tint = (int(rng.integers(15, 50)), int(rng.integers(40, 90)), int(rng.integers(15, 50)))
+            ground = tuple(int(v) for v in np.asarray(tint) + rng.integers(-8, 9, 3))
+            return replace(
+                base,
+                contrast=float(rng.uniform(0.15, 0.35)),
+                tint=tint,
+                background=ground,  # type: ignore[arg-type]
+            )
+        if level == "half-cell":
+            start = float(rng.uniform(0.1, 0.5))
+            return replace(base, half_rows=(start, start + float(rng.uniform(0.25, 0.5))))
+        return replace(
+            base,
+            texture=float(rng.uniform(4.0, 10.0)),
+            texture_grain=float(rng.uniform(1.0, 2.0)),
         )
     if level == "hard":
         s = float(rng.uniform(8.0, 32.0))
@@ -131,19 +168,47 @@ def cell_bounds(
     return bounds
 
 
+def truth(sprite: Image.Image, params: DegradeParams) -> Image.Image:
+    """The sprite the picture of ``params`` shows: ``sprite``, its contrast reduced.
+
+    >>> sprite = Image.new("RGBA", (2, 1), (200, 100, 0, 255))
+    >>> sprite.putpixel((1, 0), (0, 100, 200, 255))
+    >>> truth(sprite, DegradeParams(1.0, 1.0, contrast=0.5, tint=(20, 60, 20))).getpixel((0, 0))
+    (70, 60, 0, 255)
+    """
+    rgba = np.asarray(sprite.convert("RGBA"))
+    if params.contrast == 1.0:
+        return Image.fromarray(rgba.copy(), "RGBA")
+    opaque = rgba[..., 3] > 0
+    rgb = rgba[..., :3].astype(np.float64)
+    mean = rgb[opaque].mean(axis=0) if opaque.any() else np.zeros(3)
+    low = np.asarray(params.tint) + params.contrast * (rgb - mean)
+    out = rgba.copy()
+    out[..., :3] = np.clip(np.rint(low), 0, 255).astype(np.uint8)
+    return Image.fromarray(out, "RGBA")
+
+
 def degrade(sprite: Image.Image, params: DegradeParams) -> Image.Image:
     """Draw ``sprite`` as a large, imperfect picture described by ``params``.
 
-    Returns RGBA when ``params.background`` is None, else RGB. Deterministic:
-    the noise comes from ``params.seed``.
+    The picture shows :func:`truth` of the sprite. Returns RGBA when
+    ``params.background`` is None, else RGB. Deterministic: the noise comes
+    from ``params.seed``.
     """
-    rgba = np.asarray(sprite.convert("RGBA"))
+    rgba = np.asarray(truth(sprite, params))
     h, w = rgba.shape[:2]
     xb = cell_bounds(w, params.scale_x, params.edge_x, params.warp, params.warp_waves, 0.0)
     yb = cell_bounds(h, params.scale_y, params.edge_y, params.warp, params.warp_waves, 0.0)
     cols = np.searchsorted(xb, np.arange(xb[-1]), side="right") - 1
     rows = np.searchsorted(yb, np.arange(yb[-1]), side="right") - 1
-    big = Image.fromarray(np.ascontiguousarray(rgba[rows][:, cols]), "RGBA")
+    drawn = rgba[rows][:, cols]
+    if params.half_rows is not None:
+        # Blocks on a second lattice: these rows drawn half a cell to the right.
+        top, bottom = (int(yb[min(h, round(f * h))]) for f in params.half_rows)
+        half = round(params.scale_x / 2)
+        drawn = drawn.copy()
+        drawn[top:bottom, half:] = drawn[top:bottom, :-half].copy()
+    big = Image.fromarray(np.ascontiguousarray(drawn), "RGBA")
 
     if params.background is not None:
         canvas = Image.new("RGBA", big.size, (*params.background, 255))
@@ -152,6 +217,14 @@ def degrade(sprite: Image.Image, params: DegradeParams) -> Image.Image:
         big = big.filter(ImageFilter.GaussianBlur(params.blur))
 
     arr = np.asarray(big).astype(np.float64)
+    if params.texture > 0:
+        # Canvas grain: fine noise, blurred to the grain size, the same in every channel.
+        grain_rng = np.random.default_rng([params.seed, 1])
+        noise = np.clip(grain_rng.normal(128.0, 40.0, arr.shape[:2]), 0, 255).astype(np.uint8)
+        blur = ImageFilter.GaussianBlur(params.texture_grain / 2)
+        blurred = Image.fromarray(noise, "L").filter(blur)
+        grain = np.asarray(blurred).astype(np.float64) - 128.0
+        arr[..., :3] += (params.texture * grain / (grain.std() or 1.0))[..., None]
     if any(params.drift):
         ramp = np.linspace(-0.5, 0.5, arr.shape[1])[None, :, None]
         arr[..., :3] *= 1.0 + ramp * np.asarray(params.drift)[None, None, :]

@@ -51,7 +51,13 @@ again with cells near the other axis's size and the better fit is kept. This
 catches shading that repeats every few rows (the folds of a cloak make six
 rows, or half a row, fit best along one axis alone) and JPEG's lattice found
 along one axis only. Real 2:1 cells keep their own fit: squared cells would
-split their edges and cohere less.
+split their edges and cohere less. One axis at half the other's cells with
+every other boundary weak is a third case: blocks on two lattices (some drawn
+half a cell off), and that axis takes twice its cells (:func:`_halves`).
+
+The grid's confidence combines both axes (:func:`joint_confidence`): two axes
+that found the same cell size on their own back each other, which lets a
+dark, low-contrast grid through that each axis alone would leave at 0.4-0.6.
 """
 
 from __future__ import annotations
@@ -62,7 +68,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["AxisFit", "edge_profiles", "fit_axes", "fit_axis"]
+__all__ = ["AxisFit", "edge_profiles", "fit_axes", "fit_axis", "joint_confidence"]
 
 Float = NDArray[np.float64]
 
@@ -107,6 +113,13 @@ EDGE_CELL = 0.5
 #: against square cells, searched within ``SQUARE`` of the other axis's size.
 MAX_ASPECT = 1.5
 SQUARE = 0.1
+#: Cells this share of the other axis's (half, give or take) may be the other's
+#: cells with half-cell edges: they are when alternate boundaries hold under
+#: ``ALTERNATE`` of the others' edge energy.
+HALF = (0.4, 0.6)
+ALTERNATE = 0.8
+#: Two axes that found their cell sizes on their own, this close, back each other.
+AGREE = 0.05
 #: Drift model for the flat bands (:func:`_drift_fill`): it needs this many real
 #: edges; their positions' noise (px); the prior scale of its two drift terms
 #: (cells: 1.2 is a bow of 0.3 cell, 6 an S of 0.3 cell); how softly a partial
@@ -128,6 +141,8 @@ class AxisFit:
     bounds: tuple[int, ...]
     period: float
     confidence: float
+    #: False when the cell size was searched near the other axis's (:func:`fit_axes`).
+    own: bool = True
 
 
 def edge_profiles(rgba: NDArray[np.uint8]) -> tuple[Float, Float]:
@@ -182,6 +197,12 @@ def fit_axes(along_x: Float, along_y: Float, width: int, height: int) -> tuple[A
     fx, fy = fit_axis(along_x, width), fit_axis(along_y, height)
     if 1 / MAX_ASPECT <= fx.period / fy.period <= MAX_ASPECT:
         return fx, fy
+    # Blocks on two lattices: the finer axis found half the other's cells, its
+    # every other boundary weak (the half-cell edges of some blocks).
+    if _halves(fx, fy, along_x):
+        return _twice(fx, along_x, width), fy
+    if _halves(fy, fx, along_y):
+        return fx, _twice(fy, along_y, height)
     refit_x = (
         _on_lattice(fx) if _on_lattice(fx) != _on_lattice(fy) else fx.confidence <= fy.confidence
     )
@@ -190,9 +211,69 @@ def fit_axes(along_x: Float, along_y: Float, width: int, height: int) -> tuple[A
     return fx, _near(fy, fx.period, along_y, height)
 
 
+def _halves(fine: AxisFit, coarse: AxisFit, profile: Float) -> bool:
+    """Is ``fine`` half of ``coarse``'s cells with every other boundary weak?
+
+    A boundary's edge energy is the profile's peak within a pixel of it, above
+    the median. When the weaker of the two alternate sets of boundaries holds
+    under ``ALTERNATE`` of the stronger set's mean, most edges sit on every
+    other boundary: cells of twice the size, some of them drawn half a cell
+    off. Real cells half as wide as the other axis's (2:1 pixels) have edges
+    on every boundary alike.
+    """
+    if not HALF[0] <= fine.period / coarse.period <= HALF[1]:
+        return False
+    inner = np.asarray(fine.bounds[1:-1])
+    if inner.size < 2 * MIN_CELLS:
+        return False
+    at = [profile[np.clip(inner - 1 + d, 0, profile.size - 1)] for d in (-1, 0, 1)]
+    peaks = np.maximum(np.maximum.reduce(at) - float(np.median(profile)), 0.0)
+    even, odd = float(peaks[::2].mean()), float(peaks[1::2].mean())
+    return min(even, odd) < ALTERNATE * max(even, odd)
+
+
+def joint_confidence(fx: AxisFit, fy: AxisFit) -> float:
+    """The grid's confidence from both axes' evidence.
+
+    Each axis's confidence is how far its fit stands above chance. When the
+    two axes found the same cell size on their own (within ``AGREE``), each
+    backs the other: both would be chance only if each were, so the grid's
+    confidence is ``1 - (1 - cx) (1 - cy)``. Otherwise (cells of other
+    sizes, or one axis fitted to the other's size by :func:`fit_axes`, which
+    makes them agree by construction) it is the lower of the two. A dark,
+    low-contrast tile or a sprite of large flat areas has weak evidence along
+    each axis (0.4-0.6) that agrees; a photo's or noise's axes (0.0-0.2) find
+    sizes that do not.
+
+    >>> a, b = AxisFit((0, 10, 20), 10.0, 0.48), AxisFit((0, 10, 20), 10.2, 0.63)
+    >>> round(joint_confidence(a, b), 2), joint_confidence(a, AxisFit((0, 20), 20.0, 0.63))
+    (0.81, 0.48)
+    """
+    low = min(fx.confidence, fy.confidence)
+    if not fx.own or not fy.own or abs(fx.period / fy.period - 1) > AGREE:
+        return low
+    return max(low, 1 - (1 - fx.confidence) * (1 - fy.confidence))
+
+
+def _twice(fit: AxisFit, profile: Float, length: int) -> AxisFit:
+    """The axis fitted at exactly twice ``fit``'s cells (see :func:`_halves`).
+
+    The half-cell edges hide that period from the autocorrelation, so it is
+    given, not estimated. They also cohere against it (they fall mid-cell),
+    so the confidence stays ``fit``'s: its coherence says the edges are on
+    the fine lattice, which holds the coarse one; which of the two it is, the
+    alternate boundaries' weakness decided.
+    """
+    again = fit_axis(profile, length, periods=(2 * fit.period, 2 * fit.period))
+    if len(again.bounds) < 2 + MIN_CELLS:
+        return fit
+    return AxisFit(again.bounds, again.period, fit.confidence, own=False)
+
+
 def _near(fit: AxisFit, period: float, profile: Float, length: int) -> AxisFit:
     """``fit``, or the axis fitted again with cells near ``period`` when that is better."""
     again = fit_axis(profile, length, periods=(period * (1 - SQUARE), period * (1 + SQUARE)))
+    again = AxisFit(again.bounds, again.period, again.confidence, own=False)
     if again.confidence > fit.confidence:
         return again
     if _on_lattice(fit) and not _block_sized(again.period) and again.confidence >= LATTICE_SWITCH:
@@ -276,7 +357,11 @@ def _block_sized(period: float) -> bool:
 
 def _fit(excess: Float, length: int, periods: tuple[float, float] | None) -> AxisFit | None:
     """Period, boundaries and confidence for one profile; None without a period."""
-    period = _estimate_period(excess, length, periods)
+    # A range of one value is a known cell size: nothing to estimate.
+    fixed = periods is not None and periods[0] == periods[1]
+    period = (
+        periods[0] if fixed and periods is not None else _estimate_period(excess, length, periods)
+    )
     if period is None:
         return None
     signal = _signal(excess, length, period)

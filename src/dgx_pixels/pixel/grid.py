@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from dgx_pixels.pixel._axis import edge_profiles, fit_axes
+from dgx_pixels.pixel._axis import edge_profiles, fit_axes, joint_confidence
 
 __all__ = ["Grid", "detect_grid"]
 
@@ -111,8 +111,10 @@ def detect_grid(image: Image.Image | NDArray[np.uint8]) -> Grid:
     Returns
     -------
     Grid
-        The boundaries found and their confidence, the lower of the two axes'
-        (see :mod:`dgx_pixels.pixel._axis`). A confidence near 0 means there is
+        The boundaries found and their confidence: both axes' evidence
+        together when they found the same cell size on their own, else the
+        lower of the two (:func:`~dgx_pixels.pixel._axis.joint_confidence`).
+        A confidence near 0 means there is
         no grid to speak of; the grid is then the whole image as one cell.
 
     Examples
@@ -129,4 +131,4 @@ def detect_grid(image: Image.Image | NDArray[np.uint8]) -> Grid:
     height, width = rgba.shape[:2]
     along_x, along_y = edge_profiles(rgba)
     fx, fy = fit_axes(along_x, along_y, width, height)
-    return Grid(fx.bounds, fy.bounds, min(fx.confidence, fy.confidence))
+    return Grid(fx.bounds, fy.bounds, joint_confidence(fx, fy))

@@ -69,7 +69,7 @@ from dgx_pixels.pixel.dither import DITHER_MODES
 from dgx_pixels.pixel.palette import Palette, parse_auto, resolve_palette
 from dgx_pixels.pixel.quantize import extract_palette, map_to_palette
 
-__all__ = ["DOWNSCALE_METHODS", "check_size", "downscale", "pixelize"]
+__all__ = ["DOWNSCALE_METHODS", "check_size", "downscale", "fit_size", "pixelize"]
 
 #: How a cell's colour is chosen when downscaling.
 DOWNSCALE_METHODS = ("contrast", "median", "box", "nearest")
@@ -79,6 +79,27 @@ _MAX_SAMPLES = 32
 # How far (in half-cells from the centre) a cell's dark pixels must lie towards a
 # mostly dark neighbour to count as that neighbour's spill-over.
 _SPILL_OFFSET = 0.3
+
+
+def fit_size(side: int, image_size: tuple[int, int]) -> tuple[int, int]:
+    """The size whose long side is ``side`` and whose aspect is the image's.
+
+    The short side is rounded to the nearest pixel (at least 1), so a 4:3
+    picture fitted to 48 becomes 48x36 and a 3:4 one 36x48.
+
+    >>> fit_size(48, (640, 480)), fit_size(48, (480, 640)), fit_size(32, (1000, 10))
+    ((48, 36), (36, 48), (32, 1))
+    >>> fit_size(0, (640, 480))
+    Traceback (most recent call last):
+    ...
+    dgx_pixels.errors.InputError: size must be at least 1, got 0
+    """
+    if isinstance(side, bool) or not isinstance(side, int | np.integer) or side < 1:
+        raise InputError(f"size must be at least 1, got {side!r}", option="size")
+    width, height = image_size
+    if width >= height:
+        return int(side), max(1, round(side * height / width))
+    return max(1, round(side * width / height)), int(side)
 
 
 def _cell_samples(image: Image.Image, size: tuple[int, int]) -> tuple[U8, tuple[int, int]]:

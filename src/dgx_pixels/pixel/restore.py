@@ -3,8 +3,9 @@
 Image generators draw pixel art as large pictures: a 32x32 sprite becomes a
 1024x1024 image whose cells are about 32 px, blurred at their edges, noisy,
 JPEG-compressed, drifting in colour and not always the same size. ``restore``
-finds the cell grid (or takes a known size or scale) and returns one colour
-per cell, read robustly from the cell's centre.
+finds the cell grid (or takes a known size or scale), reads one colour per
+cell robustly from the cell's centre, and merges the colours that are one ink
+under the noise, so the sprite comes back with the artist's palette.
 
 >>> from PIL import Image
 >>> sprite = Image.new("RGBA", (4, 3), (200, 40, 40, 255))
@@ -13,6 +14,8 @@ per cell, read robustly from the cell's centre.
 >>> result = restore(big, size=(4, 3))
 >>> result.image.size, result.image.getpixel((1, 1)), result.confidence
 ((4, 3), (20, 20, 220, 255), 1.0)
+>>> result.palette.hex_codes()
+['#c82828', '#1414dc']
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from dgx_pixels.errors import InputError, NoGridError
 from dgx_pixels.pixel._arrays import check_size
-from dgx_pixels.pixel._cells import sample_cells
+from dgx_pixels.pixel._cells import read_cells
+from dgx_pixels.pixel._inks import merge_inks as _merge_inks
 from dgx_pixels.pixel.grid import Grid, detect_grid
+from dgx_pixels.pixel.palette import MAX_COLOURS, Palette
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "RestoreResult", "restore"]
 
@@ -46,11 +52,22 @@ class RestoreResult:
         The cell boundaries in the input image.
     confidence : float
         0 to 1; 1.0 when the size or scale was given.
+    inks : ndarray of uint8, shape (n, 3), or None
+        The colours of the inks found, most used first; None when inks were
+        not merged.
     """
 
     image: Image.Image
     grid: Grid
     confidence: float
+    inks: NDArray[np.uint8] | None = None
+
+    @property
+    def palette(self) -> Palette | None:
+        """The inks as an unlocked :class:`Palette` (None without inks or over 256)."""
+        if self.inks is None or not 1 <= len(self.inks) <= MAX_COLOURS:
+            return None
+        return Palette("restored", self.inks, locked=False)
 
 
 def restore(
@@ -59,6 +76,7 @@ def restore(
     size: tuple[int, int] | None = None,
     scale: float | None = None,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    merge_inks: bool = True,
 ) -> RestoreResult:
     """Return the true low-resolution sprite behind a large pixel-art image.
 
@@ -76,12 +94,17 @@ def restore(
     min_confidence : float
         When detecting, refuse (raise :class:`~dgx_pixels.errors.NoGridError`)
         below this confidence, 0 to 1.
+    merge_inks : bool
+        Merge the colours that are one ink under the picture's noise (how far
+        is measured on the picture; see :mod:`dgx_pixels.pixel._inks`), so
+        the sprite has the artist's palette; False keeps every cell's own
+        colour.
 
     Returns
     -------
     RestoreResult
         The sprite (RGBA, alpha taken per cell from the input's alpha), the
-        grid and the confidence.
+        grid, the confidence and the palette found.
 
     Raises
     ------
@@ -126,9 +149,12 @@ def restore(
                 confidence=grid.confidence,
             )
 
-    # 3. One robust colour per cell.
-    cells = sample_cells(rgba, grid.xs, grid.ys)
-    return RestoreResult(Image.fromarray(cells, "RGBA"), grid, grid.confidence)
+    # 3. One robust colour per cell, then one colour per ink.
+    cells, noise = read_cells(rgba, grid.xs, grid.ys)
+    inks = None
+    if merge_inks:
+        cells, inks = _merge_inks(cells, noise)
+    return RestoreResult(Image.fromarray(cells, "RGBA"), grid, grid.confidence, inks)
 
 
 def _size_from_scale(scale: float, image_size: tuple[int, int]) -> tuple[int, int]:
