@@ -17,7 +17,8 @@ decides exit codes (see ``dgx_pixels.cli``)::
     │   └── Interrupted                       cancelled through the interrupt flag
     └── JobError                      exit 7  the job system
         ├── WorkerUnavailableError            no worker answers at the address
-        └── ProtocolError                     a malformed or incompatible message
+        ├── ProtocolError                     a malformed or incompatible message
+        └── StoreError                        the job store (SQLite) failed: disk full, locked...
 
 Errors carry context (a path, a job id, a stage) as keyword arguments; the
 message already names the bad value, so the context is for programs.
@@ -45,6 +46,7 @@ __all__ = [
     "PaletteError",
     "ProtocolError",
     "RequestError",
+    "StoreError",
     "WorkerUnavailableError",
 ]
 
@@ -122,3 +124,7 @@ class WorkerUnavailableError(JobError):
 
 class ProtocolError(JobError):
     """A message that is malformed, too large or of another protocol version."""
+
+
+class StoreError(JobError):
+    """The job store's database failed (a full disk, a lock held too long, a broken file)."""
