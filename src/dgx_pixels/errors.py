@@ -14,6 +14,7 @@ decides exit codes (see ``dgx_pixels.cli``)::
     ├── ModelError                    exit 5  a model cannot be found, loaded or used
     │   └── ModelNotFoundError                not cached and cannot be downloaded
     ├── GenerationError               exit 6  the engine failed while generating
+    │   ├── DeviceError                       the GPU failed (out of memory, CUDA error): transient
     │   └── Interrupted                       cancelled through the interrupt flag
     └── JobError                      exit 7  the job system
         ├── WorkerUnavailableError            no worker answers at the address
@@ -21,7 +22,9 @@ decides exit codes (see ``dgx_pixels.cli``)::
         └── StoreError                        the job store (SQLite) failed: disk full, locked...
 
 Errors carry context (a path, a job id, a stage) as keyword arguments; the
-message already names the bad value, so the context is for programs.
+message already names the bad value, so the context is for programs. An error
+whose class is ``transient`` may not happen again on a retry (the worker runs
+such a job again, up to its attempts); every other one would.
 
 >>> err = InputError("size must be at least 1, got 0", option="size")
 >>> str(err), err.context, err.exit_code
@@ -33,6 +36,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "DeviceError",
     "DgxPixelsError",
     "GenerationError",
     "ImageReadError",
@@ -55,6 +59,8 @@ class DgxPixelsError(Exception):
     """Base of every error dgx_pixels raises on purpose."""
 
     exit_code: ClassVar[int] = 1
+    #: Whether running the same thing again may succeed (see :class:`DeviceError`).
+    transient: ClassVar[bool] = False
 
     def __init__(self, message: str, **context: Any) -> None:
         super().__init__(message)
@@ -106,6 +112,15 @@ class GenerationError(DgxPixelsError):
     """The engine failed while generating."""
 
     exit_code = 6
+
+
+class DeviceError(GenerationError):
+    """The device failed while drawing: out of memory, a CUDA error, a lost GPU.
+
+    Not the request's fault, so worth another try (the worker retries it).
+    """
+
+    transient = True
 
 
 class Interrupted(GenerationError):

@@ -20,7 +20,13 @@ from typing import Any
 
 from PIL import Image
 
-from dgx_pixels.errors import GenerationError, Interrupted, ModelNotFoundError, PaletteError
+from dgx_pixels.errors import (
+    DeviceError,
+    GenerationError,
+    Interrupted,
+    ModelNotFoundError,
+    PaletteError,
+)
 from dgx_pixels.image_files import FileSet, png_bytes
 from dgx_pixels.request import GenerationRequest
 
@@ -66,8 +72,10 @@ class FakeGenerator:
         b.batches.append([r.prompt for r in requests])
         if any(r.prompt.startswith("explode") for r in requests):
             raise GenerationError("the fake engine was asked to fail")
-        if any(r.prompt.startswith("crash") for r in requests):
-            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        if any(r.prompt.startswith("crash") for r in requests):  # what the engine raises
+            raise DeviceError("CUDA error: an illegal memory access was encountered")
+        if any(r.prompt.startswith("bug") for r in requests):  # not an error of ours: a bug
+            raise KeyError("latents")
         total = requests[0].steps
         t0 = time.monotonic()
         for step in range(1, total + 1):

@@ -31,6 +31,7 @@ from dgx_pixels.engine._schedulers import canonical_scheduler, make_scheduler
 from dgx_pixels.engine._types import GeneratedImage, GenerationResult, LoraInfo, StepInfo, Timings
 from dgx_pixels.engine.models import ModelSpec, resolve_model
 from dgx_pixels.errors import (
+    DeviceError,
     DgxPixelsError,
     GenerationError,
     InputError,
@@ -320,7 +321,8 @@ class Engine:
         except DgxPixelsError:
             raise
         except (RuntimeError, ValueError) as exc:
-            raise GenerationError(
+            error = DeviceError if _is_device_failure(exc) else GenerationError
+            raise error(
                 f"generation failed on {self._placement.description}: {_first_line(exc)}",
                 stage="denoise",
             ) from exc
@@ -460,6 +462,38 @@ def _versions() -> dict[str, str]:
     if torch.version.cuda:
         versions["cuda"] = str(torch.version.cuda)
     return versions
+
+
+#: What PyTorch says when the device, not the request, failed (its errors that
+#: have no class of their own are RuntimeErrors with these texts).
+_DEVICE_FAILURES = (
+    "out of memory",
+    "cuda error",
+    "cudnn_status",
+    "cublas_status",
+    "device-side assert",
+    "mps backend",
+    "hip error",
+    "xpu error",
+)
+
+
+def _is_device_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the device failing (out of memory, a CUDA error): worth a retry.
+
+    >>> _is_device_failure(RuntimeError("CUDA error: an illegal memory access was encountered"))
+    True
+    >>> _is_device_failure(RuntimeError("mat1 and mat2 shapes cannot be multiplied (2x3, 4x5)"))
+    False
+    """
+    import torch
+
+    named = (getattr(torch, "OutOfMemoryError", None), getattr(torch, "AcceleratorError", None))
+    kinds = tuple(k for k in named if isinstance(k, type))
+    if kinds and isinstance(exc, kinds):
+        return True
+    text = str(exc).lower()
+    return any(marker in text for marker in _DEVICE_FAILURES)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -202,21 +202,16 @@ class Runner:
             except Interrupted:
                 self._end_interrupted(store, batch)
                 return
-            except DgxPixelsError as exc:  # a request or the model is at fault: do not retry
-                if len(batch) > 1:  # one bad request must not sink its batch partners
-                    log.info("batch %s failed (%s); running its jobs one by one", ids, exc)
-                    for job in batch:
-                        self._run_batch(store, gen, [job])
+            except DgxPixelsError as exc:
+                if exc.transient:  # the device failed (out of memory...): run it again
+                    log.warning("batch %s failed, to be retried: %s", ids, exc.message)
+                    self._retry_or_fail(store, batch, type(exc).__name__, exc.message)
                     return
-                self._fail(store, batch[0], type(exc).__name__, exc.message)
+                self._fail_batch(store, gen, batch, type(exc).__name__, exc.message)
                 return
-            except Exception as exc:  # CUDA errors, out of memory: retry up to the limit
+            except Exception as exc:  # a bug in a backend: it would fail again, do not retry
                 log.error("batch %s failed:\n%s", ids, traceback.format_exc())
-                for job in batch:
-                    if job.attempts < self._max_attempts:
-                        self._requeue(store, job, count_attempt=True)
-                    else:
-                        self._fail(store, job, type(exc).__name__, str(exc))
+                self._fail_batch(store, gen, batch, type(exc).__name__, str(exc))
                 return
             seconds = time.monotonic() - started
             saved = 0
@@ -248,6 +243,29 @@ class Runner:
         if self._record(job.id, "done", functools.partial(store.finish, job.id, outputs)):
             self._publish(p.Done(job=job.id, outputs=outputs, seconds=seconds))
         return len(outputs)
+
+    def _fail_batch(
+        self, store: JobStore, gen: Generator, batch: list[p.JobRecord], kind: str, message: str
+    ) -> None:
+        """A request or the model is at fault: fail the job; a batch runs its jobs one by one."""
+        if len(batch) > 1:  # one bad request must not sink its batch partners
+            ids = [j.id for j in batch]
+            log.info("batch %s failed (%s); running its jobs one by one", ids, message)
+            for job in batch:
+                self._run_batch(store, gen, [job])
+            return
+        self._fail(store, batch[0], kind, message)
+
+    def _retry_or_fail(
+        self, store: JobStore, batch: list[p.JobRecord], kind: str, message: str
+    ) -> None:
+        """A transient failure: queue each job again, failing those out of attempts."""
+        for job in batch:
+            if job.attempts < self._max_attempts:
+                self._requeue(store, job, count_attempt=True)
+            else:
+                self._fail(store, job, kind, message)
+        self.wake()
 
     def _end_interrupted(self, store: JobStore, batch: Sequence[p.JobRecord]) -> None:
         with self._lock:
