@@ -43,10 +43,6 @@ from dgx_pixels.request import GenerationRequest, LoraRef
 
 __all__ = ["Engine"]
 
-#: Approximate weight size in GiB at 16 bits, for choosing memory options.
-_WEIGHTS_GIB_16 = {"random:sdxl-tiny": 0.01}
-_SDXL_WEIGHTS_GIB_16 = 6.5
-
 
 class _Stop(Exception):
     """Raised from the step callback to leave the denoising loop at once."""
@@ -108,7 +104,7 @@ class Engine:
         spec = resolve_model(model_id)
         check_available(spec)
         placement = place(device, dtype)
-        weights = _WEIGHTS_GIB_16.get(spec.id, _SDXL_WEIGHTS_GIB_16)
+        weights = spec.weights_gib_16
         if placement.dtype_name == "fp32":
             weights *= 2
         plan = choose_memory(placement, weights, memory)
