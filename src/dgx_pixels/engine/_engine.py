@@ -163,6 +163,21 @@ class Engine:
         """The underlying diffusers text-to-image pipeline (for benchmarks and tests)."""
         return self._pipe
 
+    def warm_up(self) -> float:
+        """Draw one small image through the whole path and return the seconds it took.
+
+        The first draw of a process pays for set-up the later ones do not
+        (kernel selection, memory pools, the pixel toolkit's imports): a worker
+        calls this while it says ``loading``, so its first job runs as fast as
+        the rest. Raises what :meth:`generate` raises.
+        """
+        started = time.perf_counter()
+        request = GenerationRequest(
+            "warm-up", size=(32, 32), steps=2, seed=0, model=self._spec.id, scheduler="euler"
+        )
+        self.generate([request])
+        return time.perf_counter() - started
+
     # -- batching ------------------------------------------------------------
 
     def batch_key(self, request: GenerationRequest) -> Hashable:
@@ -442,19 +457,14 @@ def _to_sprite(raw: Image.Image, spec: Any) -> Image.Image:
 
 
 def _versions() -> dict[str, str]:
-    import diffusers
-    import peft
+    """The versions that made a result (from package metadata: importing peft or all of
+    transformers just to read a version would cost seconds)."""
     import torch
-    import transformers
 
-    versions = {
-        "dgx_pixels": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "diffusers": diffusers.__version__,
-        "transformers": transformers.__version__,
-        "peft": peft.__version__,
-    }
+    versions = {"dgx_pixels": __version__, "python": platform.python_version()}
+    versions["torch"] = torch.__version__
+    for name in ("diffusers", "transformers", "peft"):
+        versions[name] = _installed_version(name)
     if torch.version.cuda:
         versions["cuda"] = str(torch.version.cuda)
     return versions
@@ -490,6 +500,15 @@ def _is_device_failure(exc: BaseException) -> bool:
         return True
     text = str(exc).lower()
     return any(marker in text for marker in _DEVICE_FAILURES)
+
+
+def _installed_version(package: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _first_line(exc: BaseException) -> str:
