@@ -86,9 +86,10 @@ class FileSet:
     (flushed to disk). Leaving the ``with`` block without an error moves every
     file into place; an error inside it (a full disk, Ctrl-C) removes every
     temporary file, so nothing of the set is left behind and files it would
-    have replaced are untouched. The moves themselves need no free space. If
-    one move fails (another process created a target meanwhile, without
-    ``force``), the files this set already moved into place are removed again.
+    have replaced are untouched. The moves write no file data, so a full disk
+    does not stop them. If one move fails (another process created a target
+    meanwhile, without ``force``), the files this set already moved into place
+    are removed again.
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
