@@ -13,7 +13,7 @@ PY    := $(VENV)/bin/python
 BIN   := $(VENV)/bin/dgx-pixels
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench eval install clean
+.PHONY: run test lint typecheck unit bench eval install clean lock sbom audit
 
 install: $(STAMP)
 
@@ -58,6 +58,29 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(PY) -m pip install -q -e ".[peers]"
 	$(PY) -m dgx_pixels.metrics.restore_eval -n 300 --seed 0
+
+# The lock: every distribution of the tested environment at its exact version
+# (pip freeze of .venv; why not hashes: docs/deploy.md#the-lock-file-and-the-sbom).
+LOCK ?= requirements.lock
+SBOM ?= sbom.cdx.json
+lock: $(STAMP)
+	@{ echo "# Every distribution of the environment the tests ran in, at its exact version."; \
+	   echo "# Made by 'make lock' (pip freeze) with $$($(PY) -c 'import platform, sys; print(f"Python {platform.python_version()} on {sys.platform}-{platform.machine()}")')."; \
+	   echo "# Reinstall: pip install --extra-index-url https://download.pytorch.org/whl/cpu -r $(LOCK) && pip install --no-deps -e ."; \
+	   $(PY) -m pip freeze --exclude-editable --all | LC_ALL=C sort -f; } > $(LOCK)
+	@echo "wrote $(LOCK) ($$(grep -c '==' $(LOCK)) distributions)"
+
+# A CycloneDX SBOM of the lock, validated against the CycloneDX 1.6 schema (CI runs this through
+# tests/deploy/test_lock_and_sbom.py).
+sbom: $(STAMP)
+	$(VENV)/bin/cyclonedx-py requirements $(LOCK) --pyproject pyproject.toml --validate \
+	  --spec-version 1.6 --of JSON --output-reproducible -o $(SBOM)
+
+# pip-audit needs its vulnerability service (network): for machines that have one, never CI.
+# --strict fails when a distribution could not be audited, so an unreachable service is an error.
+audit: $(STAMP)
+	$(PY) -m pip install -q "pip-audit>=2.7"
+	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip -r $(LOCK)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,9 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.assets",
     "dgx_pixels.jobs",
     "dgx_pixels.metrics",
+    "dgx_pixels.mcp",
+    "dgx_pixels.doctor",
+    "dgx_pixels.export",
 ]
 
 
@@ -61,10 +64,19 @@ def test_request_surface() -> None:
     assert {"GenerationRequest", "LoraRef", "DEFAULT_MODEL"} <= set(dgx_pixels.request.__all__)
 
 
+def test_mcp_surface() -> None:
+    mcp = importlib.import_module("dgx_pixels.mcp")
+    assert sorted(mcp.__all__) == [
+        "OutsideRootError", "ProjectRoot", "ServerConfig", "WorkerLink", "build_server",
+        "serve_http", "serve_stdio",
+    ]  # fmt: skip
+
+
 def test_pixel_and_engine_import_without_torch() -> None:
     # The toolkit never imports torch; the engine only when it generates.
     code = (
         "import sys, dgx_pixels.pixel, dgx_pixels.engine, dgx_pixels.assets, dgx_pixels.jobs\n"
+        "import dgx_pixels.export\n"
         "print('TORCH', 'torch' in sys.modules, 'diffusers' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

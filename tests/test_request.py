@@ -47,6 +47,8 @@ def test_default_negative_prompt() -> None:
         ({"background": "pink"}, "background must be transparent, keep or a colour"),
         ({"strength": 0.0}, "strength must be in (0, 1]"),
         ({"mask": "m.png"}, "a mask needs an init image"),
+        ({"init": "i.png", "steps": 3, "strength": 0.3}, "3 x 0.3 = 0.9 denoising steps, under 1"),
+        ({"init": "i.png", "steps": 1, "strength": 0.6}, "1 x 0.6 = 0.6 denoising steps"),
         ({"seed": -1}, "seed must be between"),
     ],
 )
@@ -94,3 +96,12 @@ def test_request_and_pixel_spec_refuse_alike_with_one_message(field: str, value:
         PixelSpec(**{field: value})  # type: ignore[arg-type]
     assert by_request.value.message == by_spec.value.message
     assert repr(value) in by_spec.value.message
+
+
+def test_drawing_size_is_a_declared_field() -> None:
+    r = GenerationRequest(prompt="x", size=(16, 16), drawing_size=(512, 512))
+    assert r.to_dict()["drawing_size"] == [512, 512]
+    assert GenerationRequest.from_dict(r.to_dict()) == r
+    # a request written before the field kept it in extra: it moves to the field
+    old = GenerationRequest.from_dict({"prompt": "x", "extra": {"drawing_size": [512, 512]}})
+    assert (old.drawing_size, old.extra) == ((512, 512), {})

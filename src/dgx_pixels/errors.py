@@ -8,6 +8,7 @@ decides exit codes (see ``dgx_pixels.cli``)::
     ├── InputError                    exit 2  the user's input is wrong
     │   ├── ImageReadError                    not an image, truncated, a bomb, animated
     │   ├── PaletteError                      unknown palette, bad palette file
+    │   ├── ManifestError                     an asset manifest that breaks its format
     │   └── RequestError                      an invalid GenerationRequest field
     ├── OutputExistsError             exit 3  would overwrite a file without --force
     ├── NoGridError                   exit 4  restore found no pixel grid it trusts
@@ -43,6 +44,7 @@ __all__ = [
     "InputError",
     "Interrupted",
     "JobError",
+    "ManifestError",
     "ModelError",
     "ModelNotFoundError",
     "NoGridError",
@@ -80,6 +82,10 @@ class ImageReadError(InputError):
 
 class PaletteError(InputError):
     """An unknown palette name or a palette file that cannot be used."""
+
+
+class ManifestError(InputError):
+    """An asset manifest (``manifest.json``) that is not valid ``dgx-pixels/asset@1``."""
 
 
 class RequestError(InputError):

@@ -75,6 +75,11 @@ class DataDir:
         return self.root / "outputs"
 
     @property
+    def inputs(self) -> Path:
+        """Files clients sent with their jobs (init images, masks, palettes), by content hash."""
+        return self.root / "inputs"
+
+    @property
     def logs(self) -> Path:
         """Worker logs."""
         return self.root / "logs"

@@ -120,6 +120,8 @@ class GenerationRequest:
     mask: str | None = None
     fast: bool = False
     out: str | None = None
+    #: The size the model draws at, a whole multiple of ``size``; None: the engine picks it.
+    drawing_size: tuple[int, int] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -159,7 +161,20 @@ class GenerationRequest:
             raise RequestError(f"strength must be in (0, 1], got {self.strength}")
         if self.mask is not None and self.init is None:
             raise RequestError("a mask needs an init image (--init) to paint into")
-        set_(self, "extra", dict(self.extra))
+        extra = dict(self.extra)
+        drawing = extra.pop("drawing_size", None)  # where requests made before the field kept it
+        drawing = self.drawing_size if self.drawing_size is not None else drawing
+        if drawing is not None:
+            if not isinstance(drawing, (list, tuple)) or len(drawing) != 2:
+                raise RequestError(f"drawing_size must be [width, height], got {drawing!r}")
+            set_(self, "drawing_size", tuple(drawing))
+        if self.init is not None and self.steps * self.strength < 1:  # img2img runs that many
+            raise RequestError(
+                f"an init image is repainted in steps x strength = {self.steps} x "
+                f"{self.strength:g} = {self.steps * self.strength:g} denoising steps, under 1; "
+                "raise --steps or --strength"
+            )
+        set_(self, "extra", extra)
 
     @property
     def negative_prompt(self) -> str:
@@ -180,6 +195,7 @@ class GenerationRequest:
         d: dict[str, Any] = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["size"] = list(self.size)
         d["loras"] = [{"id": lo.id, "weight": lo.weight} for lo in self.loras]
+        d["drawing_size"] = None if self.drawing_size is None else list(self.drawing_size)
         d["extra"] = dict(self.extra)
         return d
 
@@ -198,6 +214,8 @@ class GenerationRequest:
             if not isinstance(size, (list, tuple)):
                 raise RequestError(f"size must be [width, height], got {size!r}")
             kwargs["size"] = tuple(size)
+        if isinstance(kwargs.get("drawing_size"), list):
+            kwargs["drawing_size"] = tuple(kwargs["drawing_size"])
         if "loras" in kwargs:
             kwargs["loras"] = tuple(_lora_from_data(lo) for lo in kwargs["loras"])
         try:

@@ -47,3 +47,33 @@ class RawSocket:
 
 def pack(data: object) -> bytes:
     return msgpack.packb(data, use_bin_type=True)
+
+
+def zmtp_subscribe(address: str, topics: list[bytes]) -> None:
+    """Send ``topics`` as subscriptions over a bare ZMTP 3.0 connection, then close it.
+
+    A pyzmq SUB socket keeps its own copy of every topic (about 48 bytes per
+    byte, in libzmq's trie); this client keeps nothing, so a test can send
+    topics of many megabytes and measure only the worker.
+    """
+    import socket
+    import struct
+
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    greeting = b"\xff" + b"\x00" * 8 + b"\x7f" + bytes([3, 0]) + b"NULL".ljust(20, b"\x00")
+    greeting += b"\x00" + b"\x00" * 31
+    ready = b"\x05READY" + b"\x0bSocket-Type" + struct.pack(">I", 3) + b"SUB"
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=PATIENCE_S) as conn:
+        conn.sendall(greeting)
+        conn.sendall(b"\x04" + bytes([len(ready)]) + ready)
+        for topic in topics:
+            body = b"\x01" + topic
+            head = (
+                b"\x00" + bytes([len(body)])
+                if len(body) < 256
+                else (b"\x02" + struct.pack(">Q", len(body)))
+            )
+            try:
+                conn.sendall(head + body)
+            except OSError:  # the worker closed the connection: the point of the test
+                return

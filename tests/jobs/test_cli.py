@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from dgx_pixels.cli import cli
+from dgx_pixels.request import GenerationRequest
 
 from .conftest import MODEL
 from .helpers import wait_until
@@ -126,7 +128,9 @@ def test_init_keys(tmp_path) -> None:
     assert "already exists; use --force" in again.output
 
 
-def test_submit_sends_local_paths_absolute(start_worker, tmp_path, monkeypatch) -> None:
+def test_submit_sends_a_palette_file_and_out_names_a_worker_folder(
+    start_worker, tmp_path, monkeypatch
+) -> None:
     w = start_worker()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.hex").write_text("000000\nffffff\n")
@@ -136,7 +140,38 @@ def test_submit_sends_local_paths_absolute(start_worker, tmp_path, monkeypatch) 
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     request = json.loads(out.output)["request"]
-    assert request["out"] == str(tmp_path / "sprites")
-    assert request["palette"] == str(tmp_path / "mine.hex")
+    assert request["out"] == str(w.data.outputs.resolve() / "sprites")  # under the worker's
+    sent = Path(request["palette"])
+    assert sent.parent == w.data.inputs.resolve()
+    assert sent.read_text() == (tmp_path / "mine.hex").read_text()
     named = run("submit", "x", "--palette", "pico-8", "--json", "--worker", w.address)
     assert json.loads(named.output)["request"]["palette"] == "pico-8"
+
+
+def test_jobs_and_watch_print_prompts_and_errors_escaped(start_worker) -> None:
+    w = start_worker()
+    w.backend.hold.clear()
+    forged = "a knight\n    99  done          0     0s  forged row\r\x1b[2J\u2028"
+    with w.client() as c:
+        c.submit(GenerationRequest(prompt=forged, model=MODEL, seed=1, steps=1))
+    table = run("jobs", "--worker", w.address)
+    w.backend.hold.set()
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert len(lines) == 3  # the worker line, the header, one job
+    assert "\x1b" not in table.output
+    assert "\r" not in table.output
+    assert lines[2].endswith(r"  a knight\n    99  done          0     0s  forged …")
+    with w.client() as c:
+        job = c.submit(GenerationRequest(prompt="explode\n\x1b[31mred", model=MODEL, seed=1))
+    watched = run("watch", str(job.id), "--worker", w.address)
+    assert watched.exit_code == 6
+    assert "\x1b" not in watched.output
+
+
+def test_an_error_message_from_a_worker_prints_as_one_line() -> None:
+    from dgx_pixels.cli import UserError
+    from dgx_pixels.errors import GenerationError
+
+    shown = UserError(GenerationError("job 3 failed: bad\nerror: forged line\x1b[2J")).message
+    assert shown == r"job 3 failed: bad\nerror: forged line\x1b[2J"

@@ -102,11 +102,11 @@ def test_oversized_frames_get_an_error_and_huge_ones_only_drop_that_client(start
     w = start_worker()
     raw = RawSocket(w.address)
     try:
-        reply = raw.call(b"\x00" * (p.MAX_MESSAGE_BYTES + 1))
+        reply = raw.call(b"\x00" * (p.LIMITS.request_bytes + 1))
         assert isinstance(reply, p.ErrorReply)
         assert reply.kind == "too_large"
         huge = RawSocket(w.address)  # over the hard limit: ZeroMQ drops the connection
-        huge.sock.send(b"\x00" * (9 * p.MAX_MESSAGE_BYTES), flags=zmq.NOBLOCK)
+        huge.sock.send(b"\x00" * (3 * p.LIMITS.request_bytes), flags=zmq.NOBLOCK)
         huge.close()
         assert isinstance(raw.call(p.encode(p.Ping(rid=1))), p.Pong)
     finally:

@@ -107,6 +107,15 @@ def pack(data: object) -> bytes:
         (pack({"v": 1, "type": "submit", "rid": 1, "request": {}, "priority": 10**6}), "invalid"),
         (pack({"v": 1, "type": "ping", "rid": msgpack.ExtType(5, b"x")}), "malformed"),
         (pack({1: 2}), "malformed"),  # a non-string key
+        (pack({"v": True, "type": "ping", "rid": 1}), "version"),  # true is no version
+        (pack({"v": 1.0, "type": "ping", "rid": 1}), "version"),
+        (pack({"v": 1, "type": "ping", "rid": 1.5}), "malformed"),
+        (pack({"v": 1, "type": "status", "rid": 1, "job": 2**63}), "invalid"),
+        (pack({"v": 1, "type": "cancel", "rid": 1, "job": 2**64 - 1}), "invalid"),
+        (pack({"v": 1, "type": "status", "rid": 1, "job": 1.5}), "malformed"),
+        (pack({"v": 1, "type": "jobs", "rid": 1, "offset": 2**63}), "invalid"),
+        (pack({"v": 1, "type": "jobs", "rid": 1, "limit": 1.0}), "malformed"),
+        (pack({"v": 1, "type": "submit", "rid": 1, "request": {}, "force": 1}), "malformed"),
     ],
 )
 def test_bad_frames_are_protocol_errors(frame: bytes, kind: str) -> None:
@@ -114,12 +123,9 @@ def test_bad_frames_are_protocol_errors(frame: bytes, kind: str) -> None:
 
 
 def test_deep_nesting_is_refused() -> None:
-    deep: object = "x"
-    for _ in range(100):
-        deep = [deep]
-    assert _kind(pack({"v": 1, "type": "submit", "rid": 1, "request": {"extra": deep}})) == (
-        "malformed"
-    )
+    # msgpack.packb itself refuses such depth: build the frame by hand.
+    deep = b"\x91" * 200_000 + b"\xa1x"
+    assert _kind(b"\x84\xa1v\x01\xa4type\xa6submit\xa3rid\x01\xa7request" + deep) == "malformed"
 
 
 def test_size_limit_and_request_id_kept() -> None:
@@ -134,8 +140,22 @@ def test_expect_limits_the_types() -> None:
     assert _kind(p.encode(p.Cancelled(job=1)), expect=p.REQUEST_TYPES) == "unknown_type"
 
 
-def test_docs_table_is_the_generated_one() -> None:
+def test_docs_tables_are_the_generated_ones() -> None:
     text = DOC.read_text()
-    begin, end = "<!-- messages:begin -->\n", "<!-- messages:end -->"
-    table = text.split(begin, 1)[1].split(end, 1)[0]
-    assert table == p.markdown_table(), "regenerate with: python -m dgx_pixels.jobs.protocol"
+    for name, table in (("messages", p.markdown_table()), ("codes", p.error_codes_table())):
+        begin, end = f"<!-- {name}:begin -->\n", f"<!-- {name}:end -->"
+        assert text.split(begin, 1)[1].split(end, 1)[0] == table, (
+            "regenerate with: python -m dgx_pixels.jobs.protocol"
+        )
+
+
+def test_failures_cross_the_wire_as_declared_codes() -> None:
+    from dgx_pixels.errors import GenerationError, JobError, OutputExistsError
+
+    assert p.error_code(OutputExistsError("x")) == "output_exists"
+    assert p.error_class("output_exists") is OutputExistsError
+    assert p.error_class("OutputExistsError") is OutputExistsError  # a store from before
+    assert p.error_class("worker_died") is JobError
+    assert p.error_class("WorkerDied") is GenerationError  # no such class: never getattr
+    assert p.error_class("__class__") is GenerationError
+    assert set(p.error_code(c("x")) for c in p.ERROR_CODES.values()) <= set(p.ERROR_CODES)

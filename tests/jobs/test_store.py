@@ -34,7 +34,7 @@ def test_wal_and_survives_reopen(tmp_path: Path) -> None:
     assert again == job
     assert again.state == "queued"
     assert again.priority == 3
-    assert again.request == req().to_dict()
+    assert {**again.request, "prompt": again.prompt} == req().to_dict()  # prompt once
 
 
 def test_priority_then_age_orders_the_queue(store: JobStore) -> None:
@@ -74,7 +74,7 @@ def test_a_key_that_raises_fails_that_job(store: JobStore) -> None:
     failed = store.get(bad.id)
     assert (failed.state, failed.error_kind, failed.error) == (
         "failed",
-        "JobError",
+        "job",
         "cannot batch this",
     )
 
@@ -125,7 +125,7 @@ def test_recover_requeues_then_fails_after_max_attempts(store: JobStore) -> None
     assert rec.requeued == ()
     failed = store.get(job.id)
     assert failed.state == "failed"
-    assert failed.error_kind == "WorkerDied"
+    assert failed.error_kind == "worker_died"
 
 
 def test_recover_honours_a_pending_cancel(store: JobStore) -> None:

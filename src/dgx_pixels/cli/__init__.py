@@ -34,20 +34,46 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "palette": ("dgx_pixels.cli._palette", "palette", "List, show and extract palettes."),
     "generate": ("dgx_pixels.cli._generate", "generate", "Prompt -> pixel-art sprites on disk."),
     "models": ("dgx_pixels.cli._models", "models", "List, pull, describe and verify models."),
+    "export": (
+        "dgx_pixels.cli._export",
+        "export_command",
+        "Assets into Bevy, Godot, Aseprite, Tiled or atlas JSON.",
+    ),
     "bench": ("dgx_pixels.cli._bench", "bench", "Generation speed against plain diffusers."),
     "worker": ("dgx_pixels.cli._jobs", "worker", "Keep a model warm and run queued jobs."),
     "submit": ("dgx_pixels.cli._jobs", "submit", "Queue a generation on the running worker."),
     "jobs": ("dgx_pixels.cli._jobs", "jobs", "List jobs (--json for scripts)."),
     "watch": ("dgx_pixels.cli._jobs", "watch", "Show a job's live progress until it ends."),
     "cancel": ("dgx_pixels.cli._jobs", "cancel", "Cancel a queued or running job."),
+    "ping": (
+        "dgx_pixels.cli._ping",
+        "ping",
+        "Does a worker answer? (exit 0: yes; for healthchecks)",
+    ),
+    "doctor": ("dgx_pixels.cli._doctor", "doctor", "What this machine has and lacks, with fixes."),
+    "mcp": ("dgx_pixels.cli._mcp", "mcp", "MCP server for AI assistants (stdio or HTTP)."),
 }
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: line breaks and control characters escaped, so it is one line.
+
+    Text from a worker or a file (a prompt, an error) can forge rows or move
+    the cursor otherwise.
+
+    >>> print(printable("a knight\\n   7  done\\x1b[2J\\r"))
+    a knight\\n   7  done\\x1b[2J\\r
+    """
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 class UserError(click.ClickException):
     """A :class:`DgxPixelsError` on its way out: one line, the error's exit code."""
 
     def __init__(self, error: DgxPixelsError) -> None:
-        super().__init__(error.message)
+        super().__init__(printable(error.message))
         self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
         self.error = error
 

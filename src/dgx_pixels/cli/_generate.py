@@ -20,7 +20,7 @@ import click
 from dgx_pixels.cli._params import parse_size
 from dgx_pixels.request import GenerationRequest, LoraRef
 
-__all__ = ["absolute_paths", "generate", "load_engine"]
+__all__ = ["generate", "load_engine"]
 
 #: How long generate waits for a running worker to answer before it runs in-process.
 WORKER_PROBE_S = 0.5
@@ -135,7 +135,7 @@ def generate(
     if not (local or device or dtype or memory):
         worker = _worker_serving(request.model, worker_address)
         if worker is not None:
-            _generate_on_worker(worker, absolute_paths(request.replace(out=str(out_dir))), force)
+            _generate_on_worker(worker, request, out_dir, force)
             return
     # 4. Load and generate here.
     click.echo(f"loading {request.model} ...", err=True)
@@ -171,7 +171,16 @@ def _worker_serving(model: str, address: str | None) -> str | None:
     return found
 
 
-def _generate_on_worker(address: str, request: GenerationRequest, force: bool) -> None:
+def _generate_on_worker(
+    address: str, request: GenerationRequest, out_dir: Path, force: bool
+) -> None:
+    """Run ``request`` on the worker (input files travel as bytes), then copy its files here.
+
+    The worker writes into its own data dir (a worker never writes where a
+    client names); the files are then copied into ``out_dir``, as an
+    in-process run would have written them.
+    """
+    from dgx_pixels.image_files import write_atomic
     from dgx_pixels.jobs.client import Client
     from dgx_pixels.jobs.protocol import Progress
 
@@ -180,37 +189,22 @@ def _generate_on_worker(address: str, request: GenerationRequest, force: bool) -
     try:
         with Client(address) as client:
             job = client.run(
-                request,
+                request.replace(out=None),
                 force=force,
                 on_event=lambda event: bar(event) if isinstance(event, Progress) else None,
             )
     finally:
         bar.close()
     for files in job.outputs:
-        click.echo(files["sprite"])
+        for role, name in files.items():
+            source = Path(name)
+            if not source.is_file():  # a worker on another machine: its paths are not here
+                click.echo(f"{role} is on the worker's machine: {name}", err=True)
+                continue
+            target = write_atomic(source.read_bytes(), out_dir / source.name, force=force)
+            if role == "sprite":
+                click.echo(str(target))
     click.echo(f"{len(job.outputs)} sprite(s) by job {job.id} on the worker", err=True)
-
-
-def absolute_paths(request: GenerationRequest) -> GenerationRequest:
-    """Files named relative to this shell's folder, made absolute for a worker.
-
-    The worker runs in its own folder: ``--init sketch.png`` must reach it as
-    ``/home/me/game/sketch.png``. Names that are not local files (a palette
-    name, a hub LoRA id) are left alone.
-    """
-    changes: dict[str, Any] = {}
-    for name in ("init", "mask", "out"):
-        value = getattr(request, name)
-        if value is not None and not Path(value).is_absolute():
-            changes[name] = str(Path(value).resolve())
-    if request.palette is not None and Path(request.palette).is_file():
-        changes["palette"] = str(Path(request.palette).resolve())
-    if any(Path(lo.id).exists() for lo in request.loras):
-        changes["loras"] = tuple(
-            LoraRef(str(Path(lo.id).resolve()), lo.weight) if Path(lo.id).exists() else lo
-            for lo in request.loras
-        )
-    return request.replace(**changes) if changes else request
 
 
 def _build_request(

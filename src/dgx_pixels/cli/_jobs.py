@@ -77,6 +77,13 @@ def _client(address: str | None, timeout: float) -> Any:
 )
 @click.option("--device", default=None, help="Torch device (default: the best one).")
 @click.option("--dtype", default=None, help="Torch dtype (default: the device's best).")
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder requests may read and write besides the data dir (repeat).",
+)
 @click.option("--init-keys", is_flag=True, help="Create CURVE keys in the data dir, then exit.")
 @click.option("--force", is_flag=True, help="With --init-keys: replace existing keys.")
 def worker(
@@ -91,6 +98,7 @@ def worker(
     drain_timeout: float,
     device: str | None,
     dtype: str | None,
+    roots: tuple[Path, ...],
     init_keys: bool,
     force: bool,
 ) -> None:
@@ -121,6 +129,7 @@ def worker(
         max_attempts=max_attempts,
         metrics_port=None if no_metrics else metrics_port,
         drain_timeout_s=drain_timeout,
+        roots=roots,
     )
     _log_to(data.create().logs / "worker.log")
     server = Worker(config, EngineBackend(device=device, dtype=dtype))
@@ -174,11 +183,12 @@ def submit(
 ) -> None:
     """Queue PROMPT on the running worker (the options of generate).
 
-    Without --model the request names the worker's model. Outputs go to the
-    worker's data dir (outputs/DATE/job-ID/) unless --out names a folder on
-    the worker's machine.
+    Without --model the request names the worker's model. --init, --mask and
+    a palette file are sent to the worker. Outputs go to the worker's data dir
+    (outputs/DATE/job-ID/), or to --out: a folder under the worker's outputs
+    (relative) or inside a folder it was started with (worker --root).
     """
-    from dgx_pixels.cli._generate import _build_request, absolute_paths
+    from dgx_pixels.cli._generate import _build_request
     from dgx_pixels.cli._params import parse_size
     from dgx_pixels.jobs.protocol import MAX_PRIORITY
 
@@ -196,7 +206,7 @@ def submit(
             given["loras"] = tuple(LoraRef.parse(text) for text in loras)
         if "model" not in given and from_path is None:
             given["model"] = client.ping().model
-        request = absolute_paths(_build_request(prompt, from_path, given))
+        request = _build_request(prompt, from_path, given)
         # 2. Queue it, then (optionally) follow it.
         job = client.submit(request, priority=priority, force=force)
         if as_json:
@@ -244,8 +254,12 @@ def jobs(
     timeout: float,
 ) -> None:
     """List jobs, newest first."""
-    if not 1 <= limit <= 1000:
-        raise InputError(f"limit must be between 1 and 1000, got {limit}", option="limit")
+    from dgx_pixels.jobs.limits import LIMITS
+
+    if not 1 <= limit <= LIMITS.page_jobs:
+        raise InputError(
+            f"limit must be between 1 and {LIMITS.page_jobs}, got {limit}", option="limit"
+        )
     if offset < 0:
         raise InputError(f"offset must be at least 0, got {offset}", option="offset")
     with _client(worker_address, timeout) as client:
@@ -254,8 +268,10 @@ def jobs(
     if pong is None:
         click.echo(json.dumps([_job_json(j) for j in page.jobs], indent=2))
         return
+    from dgx_pixels.cli import printable
+
     click.echo(
-        f"worker {client.address}: {pong.state}, {pong.model}, "
+        f"worker {client.address}: {printable(pong.state)}, {printable(pong.model)}, "
         f"{pong.queued} queued, {pong.running} running"
     )
     if not page.jobs:
@@ -264,13 +280,13 @@ def jobs(
     click.echo(f"{'ID':>6}  {'STATE':<9}  {'PRI':>4}  {'AGE':>6}  PROMPT")
     now = time.time()
     for j in page.jobs:
-        prompt = j.prompt if len(j.prompt) <= 50 else j.prompt[:49] + "…"
+        text = printable(j.prompt)  # a newline in a prompt must not forge a row
+        prompt = text if len(text) <= 50 else text[:49] + "…"
         click.echo(
             f"{j.id:>6}  {j.state:<9}  {j.priority:>4}  {_age(now - j.created):>6}  {prompt}"
         )
-    shown = offset + len(page.jobs)
-    if shown < page.total:
-        click.echo(f"({shown} of {page.total}; --offset {shown} for more)")
+    if page.next_offset is not None:
+        click.echo(f"({page.next_offset} of {page.total}; --offset {page.next_offset} for more)")
 
 
 def _age(seconds: float) -> str:
@@ -311,6 +327,7 @@ def watch(job_id: int, as_json: bool, worker_address: str | None, timeout: float
 
 
 def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
+    from dgx_pixels.cli import printable
     from dgx_pixels.jobs import protocol as p
     from dgx_pixels.jobs.client import job_error
 
@@ -331,7 +348,7 @@ def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
                 bar.done()
                 if not as_json:
                     for files in event.outputs:
-                        click.echo(files.get("sprite") or next(iter(files.values()), ""))
+                        click.echo(printable(files.get("sprite") or next(iter(files.values()), "")))
             case p.Failed() | p.Cancelled():
                 bar.done()
                 raise job_error(client.status(job_id))

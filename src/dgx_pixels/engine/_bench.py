@@ -138,7 +138,7 @@ def _ours(engine: Engine, case: BenchCase) -> Callable[[], None]:
         steps=case.steps,
         guidance=case.guidance,
         scheduler="euler",
-        extra={"drawing_size": [case.side, case.side]},
+        drawing_size=(case.side, case.side),
     )
 
     def run() -> None:

@@ -50,8 +50,7 @@ def prepare_request(request: GenerationRequest, model: ModelSpec | None = None) 
     spec = model or resolve_model(request.model)
     # 1. Scheduler and drawing size.
     scheduler = canonical_scheduler(request.scheduler)
-    override = request.extra.get("drawing_size")
-    drawing = drawing_size(request.size, spec, override=override)
+    drawing = drawing_size(request.size, spec, override=request.drawing_size)
     # 2. LoRAs: no repeats; local files are checked now, hub ones when fetched.
     ids = [lo.id for lo in effective_loras(request, spec)]
     repeated = sorted({i for i in ids if ids.count(i) > 1})

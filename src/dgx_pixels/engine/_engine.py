@@ -186,11 +186,10 @@ class Engine:
             scheduler = canonical_scheduler(request.scheduler)
         except RequestError:
             scheduler = request.scheduler
-        drawing = request.extra.get("drawing_size")
         return (
             request.model,
             request.size,
-            tuple(drawing) if isinstance(drawing, (list, tuple)) else drawing,
+            request.drawing_size,
             request.steps,
             scheduler,
             request.guidance,

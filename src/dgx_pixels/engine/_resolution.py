@@ -42,8 +42,8 @@ def drawing_size(
 ) -> DrawingSize:
     """The drawing size for a ``sprite`` of ``(width, height)`` on ``model``.
 
-    ``override`` asks for a given drawing size instead (``extra["drawing_size"]``
-    in a request); it must still be a whole multiple of the sprite. Raises
+    ``override`` asks for a given drawing size instead (a request's
+    ``drawing_size``); it must still be a whole multiple of the sprite. Raises
     :class:`~dgx_pixels.errors.RequestError` naming the size when no drawing
     fits the model.
     """

@@ -36,16 +36,15 @@ from typing import Any, TypeVar
 import zmq
 import zmq.asyncio
 
-from dgx_pixels import errors
 from dgx_pixels.errors import (
     DgxPixelsError,
-    GenerationError,
     JobError,
     ProtocolError,
     RequestError,
     WorkerUnavailableError,
 )
 from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs.roots import files_to_send
 from dgx_pixels.jobs.security import (
     ClientKeys,
     endpoint_host,
@@ -179,7 +178,7 @@ def final_event(job: p.JobRecord) -> p.Event | None:
             seconds = (job.finished or 0.0) - (job.started or job.finished or 0.0)
             return p.Done(job=job.id, outputs=job.outputs, seconds=seconds)
         case p.JobState.FAILED:
-            return p.Failed(job=job.id, kind=job.error_kind or "Error", message=job.error or "")
+            return p.Failed(job=job.id, kind=job.error_kind or "internal", message=job.error or "")
         case p.JobState.CANCELLED:
             return p.Cancelled(job=job.id)
     return None
@@ -188,15 +187,13 @@ def final_event(job: p.JobRecord) -> p.Event | None:
 def job_error(job: p.JobRecord) -> DgxPixelsError:
     """The error to raise for a job that ended failed or cancelled.
 
-    A failure keeps its class when it is one of :mod:`dgx_pixels.errors`
-    (``OutputExistsError``, ``ModelError``...), so a job run on a worker ends
-    with the same exit code as the same run in-process.
+    A failure's code (:data:`~dgx_pixels.jobs.protocol.ERROR_CODES`) gives its
+    class (``OutputExistsError``, ``ModelError``...), so a job run on a worker
+    ends with the same exit code as the same run in-process.
     """
     if job.state == p.JobState.CANCELLED:
         return JobError(f"job {job.id} was cancelled", job=job.id)
-    cls = getattr(errors, job.error_kind or "", None)
-    if not (isinstance(cls, type) and issubclass(cls, DgxPixelsError)):
-        cls = GenerationError
+    cls = p.error_class(job.error_kind)
     message = job.error or f"job {job.id} failed"
     return cls(f"job {job.id} failed: {message}", job=job.id)
 
@@ -374,12 +371,18 @@ class Client(_ClientBase):
     ) -> p.JobRecord:
         """Queue ``request``; returns the queued job.
 
-        ``force`` lets the job replace existing files in the request's ``out``
-        folder (files in the worker's own output folders are always its own).
+        The request's ``init``, ``mask`` and palette file are read here and
+        sent as bytes; ``out`` and local LoRA files name places on the worker,
+        inside its roots (see :mod:`dgx_pixels.jobs.roots`). ``force`` lets the
+        job replace existing files in the request's ``out`` folder (files in
+        the worker's own output folders are always its own).
         """
-        data = request.to_dict()
+        sent, inputs = files_to_send(request)
+        data = sent.to_dict()
         return self._call(
-            lambda rid: p.Submit(rid=rid, request=data, priority=priority, force=force),
+            lambda rid: p.Submit(
+                rid=rid, request=data, priority=priority, force=force, inputs=inputs
+            ),
             p.JobReply,
         ).job
 
@@ -560,10 +563,13 @@ class AsyncClient(_ClientBase):
         self, request: GenerationRequest, *, priority: int = 0, force: bool = False
     ) -> p.JobRecord:
         """Queue ``request``; returns the queued job (see :meth:`Client.submit`)."""
-        data = request.to_dict()
+        sent, inputs = files_to_send(request)
+        data = sent.to_dict()
         return (
             await self._call(
-                lambda rid: p.Submit(rid=rid, request=data, priority=priority, force=force),
+                lambda rid: p.Submit(
+                    rid=rid, request=data, priority=priority, force=force, inputs=inputs
+                ),
                 p.JobReply,
             )
         ).job

@@ -12,6 +12,12 @@ Requests carry a client-chosen request id ``rid`` that the reply echoes.
 Anything malformed, oversized, of another version or of an unknown type is
 answered with an ``error`` reply; a worker never crashes or blocks on input.
 
+The message classes are frozen dataclasses. msgspec decodes a frame and
+checks every field against the class's annotations (strictly: ``1.5`` is no
+``int``, ``true`` is no ``int``), then ``__post_init__`` checks ranges; see
+``docs/protocol.md`` for why msgspec validates dataclasses rather than
+replacing them with ``msgspec.Struct``.
+
 >>> msg = Ping(rid=1)
 >>> decode(encode(msg)) == msg
 True
@@ -31,13 +37,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Union
 
-import msgpack
+import msgspec
 
-from dgx_pixels.errors import ProtocolError
+from dgx_pixels.errors import (
+    DeviceError,
+    DgxPixelsError,
+    GenerationError,
+    ImageReadError,
+    InputError,
+    Interrupted,
+    JobError,
+    ModelError,
+    ModelNotFoundError,
+    NoGridError,
+    OutputExistsError,
+    PaletteError,
+    ProtocolError,
+    RequestError,
+    StoreError,
+    WorkerUnavailableError,
+)
+from dgx_pixels.jobs.limits import LIMITS
+from dgx_pixels.request import GenerationRequest
 
 __all__ = [
     "DEFAULT_ADDRESS",
+    "ERROR_CODES",
     "EVENT_TYPES",
+    "LIMITS",
     "MAX_MESSAGE_BYTES",
     "PROTOCOL_VERSION",
     "REPLY_TYPES",
@@ -72,14 +99,19 @@ __all__ = [
     "WorkerState",
     "decode",
     "encode",
+    "encoded_size",
+    "error_class",
+    "error_code",
+    "error_codes_table",
+    "generation_request",
     "job_topic",
     "markdown_table",
 ]
 
 PROTOCOL_VERSION = 1
 
-#: Messages larger than this are answered with a ``too_large`` error.
-MAX_MESSAGE_BYTES = 1 << 20
+#: Replies and events larger than this are refused by clients (``Limits.reply_bytes``).
+MAX_MESSAGE_BYTES = LIMITS.reply_bytes
 
 #: Where a worker listens by default and clients look first: loopback only.
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5557"
@@ -88,7 +120,8 @@ DEFAULT_ADDRESS = "tcp://127.0.0.1:5557"
 WORKER_ENV = "DGX_PIXELS_WORKER"
 
 MAX_PRIORITY = 1000
-MAX_PAGE = 1000
+MAX_PAGE = LIMITS.page_jobs
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 class JobState(enum.StrEnum):
@@ -134,6 +167,61 @@ class ErrorKind(enum.StrEnum):
     INTERNAL = "internal"
 
 
+#: The wire code of each way a job can fail, in one place: a failed job's
+#: ``error_kind`` and a ``failed`` event's ``kind`` are one of these, and a
+#: client raises the class (so a job failed on a worker exits as it would here).
+ERROR_CODES: Mapping[str, type[DgxPixelsError]] = types.MappingProxyType(
+    {
+        "input": InputError,
+        "image": ImageReadError,
+        "palette": PaletteError,
+        "request": RequestError,
+        "output_exists": OutputExistsError,
+        "no_grid": NoGridError,
+        "model": ModelError,
+        "model_not_found": ModelNotFoundError,
+        "generation": GenerationError,
+        "device": DeviceError,  # out of memory, a CUDA error: transient, retried
+        "interrupted": Interrupted,
+        "job": JobError,
+        "store": StoreError,  # the job store failed (a full disk...)
+        "worker_unavailable": WorkerUnavailableError,
+        "protocol": ProtocolError,
+        "worker_died": JobError,  # the worker stopped during each of the job's attempts
+        "write": DgxPixelsError,  # the outputs could not be written (a full disk...)
+        "internal": GenerationError,  # anything else: a driver error, a bug
+    }
+)
+_CODE_OF: dict[type[DgxPixelsError], str] = {
+    cls: code for code, cls in reversed(list(ERROR_CODES.items()))
+}  # the first code of a class wins
+
+
+def error_code(exc: BaseException) -> str:
+    """The :data:`ERROR_CODES` code of ``exc`` (its closest listed class).
+
+    >>> error_code(ModelNotFoundError("x")), error_code(OSError("full")), error_code(KeyError())
+    ('model_not_found', 'write', 'internal')
+    """
+    if isinstance(exc, DgxPixelsError):
+        for cls in type(exc).__mro__:
+            if cls in _CODE_OF:
+                return _CODE_OF[cls]
+    return "write" if isinstance(exc, OSError) else "internal"
+
+
+def error_class(code: str | None) -> type[DgxPixelsError]:
+    """The error class to raise for a failed job's code (:class:`GenerationError` if unknown).
+
+    Stores written before the codes hold class names (``"OutputExistsError"``):
+    those are read too.
+    """
+    if code is not None and code in ERROR_CODES:
+        return ERROR_CODES[code]
+    legacy = {cls.__name__: cls for cls in ERROR_CODES.values()}
+    return legacy.get(code or "", GenerationError)
+
+
 def job_topic(job_id: int) -> str:
     """The event topic of one job: ``job.<id>``."""
     return f"job.{job_id}"
@@ -163,16 +251,12 @@ class Message:
                 f"{cls.TYPE or cls.__name__}: unknown field(s): {', '.join(unknown)}",
                 kind=ErrorKind.MALFORMED,
             )
-        kwargs: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                kwargs[f.name] = _convert(data[f.name], hints[f.name], f.name)
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ProtocolError(
-                    f"{cls.TYPE or cls.__name__}: missing field {f.name!r}",
-                    kind=ErrorKind.MALFORMED,
-                )
-        return cls(**kwargs)
+        try:
+            return msgspec.convert(data, cls, strict=True)
+        except msgspec.ValidationError as exc:
+            raise ProtocolError(
+                f"{cls.TYPE or cls.__name__}: {exc}", kind=ErrorKind.MALFORMED
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +267,7 @@ class Request(Message):
     rid: int
 
     def __post_init__(self) -> None:
-        _check_range("rid", self.rid, 0, 2**63 - 1)
+        _check_range("rid", self.rid, 0, MAX_ID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +295,11 @@ class Event(Message):
 
 @dataclass(frozen=True, slots=True)
 class JobRecord(Message):
-    """One job as the store holds it (a field of ``job`` and ``job_list`` replies)."""
+    """One job as the store holds it (a field of ``job`` and ``job_list`` replies).
+
+    ``request`` is the job's GenerationRequest in ``to_dict`` form without its
+    prompt, which is the record's own ``prompt`` (a reply carries it once).
+    """
 
     id: int
     state: str
@@ -230,6 +318,8 @@ class JobRecord(Message):
 
     def __post_init__(self) -> None:
         _check_choice("state", self.state, [s.value for s in JobState])
+        if self.error is not None:
+            object.__setattr__(self, "error", LIMITS.clip_error(self.error))
 
     @property
     def job_state(self) -> JobState:
@@ -249,12 +339,17 @@ class Ping(Request):
 
 @dataclass(frozen=True, slots=True)
 class Submit(Request):
-    """Queue a GenerationRequest (its ``to_dict`` form); higher priority runs first."""
+    """Queue a GenerationRequest (its ``to_dict`` form); higher priority runs first.
+
+    ``inputs`` carries the files the request names by file name (``init``,
+    ``mask``, ``palette``) as bytes; see ``dgx_pixels.jobs.roots``.
+    """
 
     TYPE: ClassVar[str] = "submit"
     request: dict[str, Any]
     priority: int = 0
     force: bool = False  # replace existing files in the request's ``out`` folder
+    inputs: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         Request.__post_init__(self)
@@ -268,6 +363,10 @@ class Cancel(Request):
     TYPE: ClassVar[str] = "cancel"
     job: int
 
+    def __post_init__(self) -> None:
+        Request.__post_init__(self)
+        _check_range("job", self.job, 0, MAX_ID)
+
 
 @dataclass(frozen=True, slots=True)
 class Status(Request):
@@ -275,6 +374,10 @@ class Status(Request):
 
     TYPE: ClassVar[str] = "status"
     job: int
+
+    def __post_init__(self) -> None:
+        Request.__post_init__(self)
+        _check_range("job", self.job, 0, MAX_ID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +392,7 @@ class ListJobs(Request):
     def __post_init__(self) -> None:
         Request.__post_init__(self)
         _check_range("limit", self.limit, 1, MAX_PAGE)
-        _check_range("offset", self.offset, 0, 2**63 - 1)
+        _check_range("offset", self.offset, 0, MAX_ID)
         for s in self.states or ():
             _check_choice("states", s, [s.value for s in JobState])
 
@@ -328,11 +431,16 @@ class JobReply(Reply):
 
 @dataclass(frozen=True, slots=True)
 class JobList(Reply):
-    """Reply to ``jobs``: one page and the total matching the filter."""
+    """Reply to ``jobs``: one page, the total matching the filter, the next page's offset.
+
+    A page holds at most ``limit`` jobs and is cut short to fit one reply
+    (``Limits.reply_bytes``); ``next_offset`` is nil on the last page.
+    """
 
     TYPE: ClassVar[str] = "job_list"
     jobs: list[JobRecord]
     total: int
+    next_offset: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +460,9 @@ class ErrorReply(Reply):
     rid: int | None  # type: ignore[assignment]  # unknown when the request was unreadable
     kind: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", LIMITS.clip_error(self.message))
 
 
 # -------------------------------------------------------------------------- events
@@ -406,12 +517,15 @@ class Done(Event):
 
 @dataclass(frozen=True, slots=True)
 class Failed(Event):
-    """A job failed for good; ``kind`` names the error class."""
+    """A job failed for good; ``kind`` is its code in ``ERROR_CODES``."""
 
     TYPE: ClassVar[str] = "failed"
     job: int
     kind: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", LIMITS.clip_error(self.message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +575,30 @@ EVENT_TYPES: dict[str, type[Event]] = {
 _ALL_TYPES: dict[str, type[Message]] = {**REQUEST_TYPES, **REPLY_TYPES, **EVENT_TYPES}
 
 
+def generation_request(data: Mapping[str, Any]) -> GenerationRequest:
+    """``submit.request`` as a :class:`GenerationRequest`, every field's type checked.
+
+    The wire form is :meth:`GenerationRequest.to_dict`'s: ``size`` a list of
+    two ints, ``loras`` a list of ``{"id": str, "weight": float}`` maps. Raises
+    :class:`~dgx_pixels.errors.RequestError` naming the field.
+
+    >>> generation_request({"prompt": "a slime", "count": 1.5})
+    Traceback (most recent call last):
+    ...
+    dgx_pixels.errors.RequestError: invalid request: Expected `int`, got `float` - at `$.count`
+    """
+    unknown = sorted(str(k) for k in data if k not in _REQUEST_FIELDS)
+    if unknown:
+        raise RequestError(f"unknown request field(s): {_shown(', '.join(unknown))}")
+    try:
+        return msgspec.convert(data, GenerationRequest, strict=True)
+    except msgspec.ValidationError as exc:
+        raise RequestError(f"invalid request: {exc}") from None
+
+
+_REQUEST_FIELDS = frozenset(f.name for f in dataclasses.fields(GenerationRequest))
+
+
 # ------------------------------------------------------------------ encode/decode
 
 
@@ -468,9 +606,7 @@ def encode(message: Message) -> bytes:
     """The msgpack frame for ``message``, with ``v`` and ``type``."""
     if not message.TYPE:
         raise TypeError(f"{type(message).__name__} is not a top-level message")
-    return msgpack.packb(  # type: ignore[no-any-return]
-        {"v": PROTOCOL_VERSION, "type": message.TYPE, **message.to_wire()}, use_bin_type=True
-    )
+    return _ENCODER.encode({"v": PROTOCOL_VERSION, "type": message.TYPE, **message.to_wire()})
 
 
 def decode(
@@ -490,11 +626,8 @@ def decode(
             kind=ErrorKind.TOO_LARGE,
         )
     try:
-        data = msgpack.unpackb(
-            frame, raw=False, strict_map_key=True, use_list=True, ext_hook=_refuse_ext
-        )
-        _check_plain(data, 0)
-    except Exception as exc:  # msgpack raises many types for bad input: all mean "malformed"
+        data = _DECODER.decode(frame)
+    except (msgspec.DecodeError, RecursionError, ValueError) as exc:
         raise ProtocolError(
             f"not a valid msgpack message: {str(exc)[:120] or type(exc).__name__}",
             kind=ErrorKind.MALFORMED,
@@ -503,10 +636,12 @@ def decode(
         raise ProtocolError(
             f"a message must be a msgpack map, got {type(data).__name__}", kind=ErrorKind.MALFORMED
         )
+    if not all(isinstance(k, str) for k in data):
+        raise ProtocolError("a message's keys must be strings", kind=ErrorKind.MALFORMED)
     rid = data.get("rid")
-    rid = rid if isinstance(rid, int) and not isinstance(rid, bool) else None
+    rid = rid if type(rid) is int and 0 <= rid <= MAX_ID else None
     version = data.pop("v", None)
-    if version != PROTOCOL_VERSION:
+    if type(version) is not int or version != PROTOCOL_VERSION:  # ``true`` is no version
         raise ProtocolError(
             f"protocol version {version!r} is not supported; this side speaks {PROTOCOL_VERSION}",
             kind=ErrorKind.VERSION,
@@ -517,7 +652,7 @@ def decode(
     cls = table.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise ProtocolError(
-            f"unknown message type {type_name!r}", kind=ErrorKind.UNKNOWN_TYPE, rid=rid
+            f"unknown message type {_shown(type_name)}", kind=ErrorKind.UNKNOWN_TYPE, rid=rid
         )
     try:
         return cls.from_wire(data)
@@ -526,42 +661,40 @@ def decode(
         raise
 
 
+def encoded_size(message: Message) -> int:
+    """Bytes of ``message``'s payload map (a record's share of a reply), without ``v``/``type``."""
+    return len(_ENCODER.encode(message.to_wire()))
+
+
 # --------------------------------------------------------------- field checking
 
-_MAX_DEPTH = 32
 
-
-def _refuse_ext(code: int, data: bytes) -> Any:
+def _refuse_ext(code: int, data: memoryview) -> Any:
     raise ValueError(f"msgpack extension type {code} is not allowed")
 
 
-def _check_plain(value: Any, depth: int) -> None:
-    """Only nil, bool, int, float, str, bin, arrays and maps with str keys, 32 deep."""
-    if depth > _MAX_DEPTH:
-        raise ValueError("nested too deep")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise ValueError("map keys must be strings")
-            _check_plain(v, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            _check_plain(v, depth + 1)
-    elif value is not None and not isinstance(value, (bool, int, float, str, bytes)):
-        raise ValueError(f"{type(value).__name__} is not plain data")
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(ext_hook=_refuse_ext)
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: an error message never echoes a whole field."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise ProtocolError(
-            f"{name} must be between {low} and {high}, got {value}", kind=ErrorKind.INVALID
+            f"{name} must be between {low} and {high}, got {_shown(value)}", kind=ErrorKind.INVALID
         )
 
 
 def _check_choice(name: str, value: str, choices: list[str]) -> None:
     if value not in choices:
         raise ProtocolError(
-            f"{name} must be one of {', '.join(choices)}, got {value!r}", kind=ErrorKind.INVALID
+            f"{name} must be one of {', '.join(choices)}, got {_shown(value)}",
+            kind=ErrorKind.INVALID,
         )
 
 
@@ -588,59 +721,6 @@ def _type_name(tp: Any) -> str:
     if origin is dict:
         return "map"
     return {int: "int", float: "float", str: "str", bool: "bool", bytes: "bin"}.get(tp, str(tp))
-
-
-def _convert(value: Any, tp: Any, path: str) -> Any:
-    """``value`` checked against the annotation ``tp`` (nested records are built)."""
-    origin = typing.get_origin(tp)
-    if tp is Any:
-        return value
-    if origin in (Union, types.UnionType):
-        errors = []
-        for option in typing.get_args(tp):
-            try:
-                return _convert(value, option, path)
-            except ProtocolError as exc:
-                errors.append(exc)
-        raise _wrong(path, tp, value)
-    if tp is type(None):
-        if value is None:
-            return None
-        raise _wrong(path, tp, value)
-    if origin is list:
-        if not isinstance(value, list):
-            raise _wrong(path, tp, value)
-        (item,) = typing.get_args(tp)
-        return [_convert(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise _wrong(path, tp, value)
-        _, item = typing.get_args(tp)
-        return {k: _convert(v, item, f"{path}.{k}") for k, v in value.items()}
-    if isinstance(tp, type) and issubclass(tp, Message):
-        if not isinstance(value, dict):
-            raise _wrong(path, tp, value)
-        return tp.from_wire(value)
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise _wrong(path, tp, value)
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise _wrong(path, tp, value)
-    if tp in (str, bool, bytes):
-        if isinstance(value, tp):
-            return value
-        raise _wrong(path, tp, value)
-    raise TypeError(f"unsupported field type {tp!r}")  # a bug in a message class
-
-
-def _wrong(path: str, tp: Any, value: Any) -> ProtocolError:
-    return ProtocolError(
-        f"field {path} must be {_type_name(tp)}, got {type(value).__name__}",
-        kind=ErrorKind.MALFORMED,
-    )
 
 
 def _to_wire(value: Any) -> Any:
@@ -679,9 +759,20 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def error_codes_table() -> str:
+    """The failure-code table of ``docs/protocol.md``, generated from :data:`ERROR_CODES`."""
+    rows = ["| code | raised by clients as | exit |", "|---|---|---|"]
+    rows += [
+        f"| `{code}` | `{cls.__name__}` | {cls.exit_code} |" for code, cls in ERROR_CODES.items()
+    ]
+    return "\n".join(rows) + "\n"
+
+
 def _required(f: dataclasses.Field[Any]) -> bool:
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
 if __name__ == "__main__":
     print(markdown_table(), end="")
+    print()
+    print(error_codes_table(), end="")

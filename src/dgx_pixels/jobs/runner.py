@@ -205,13 +205,13 @@ class Runner:
             except DgxPixelsError as exc:
                 if exc.transient:  # the device failed (out of memory...): run it again
                     log.warning("batch %s failed, to be retried: %s", ids, exc.message)
-                    self._retry_or_fail(store, batch, type(exc).__name__, exc.message)
+                    self._retry_or_fail(store, batch, exc, exc.message)
                     return
-                self._fail_batch(store, gen, batch, type(exc).__name__, exc.message)
+                self._fail_batch(store, gen, batch, exc, exc.message)
                 return
             except Exception as exc:  # a bug in a backend: it would fail again, do not retry
                 log.error("batch %s failed:\n%s", ids, traceback.format_exc())
-                self._fail_batch(store, gen, batch, type(exc).__name__, str(exc))
+                self._fail_batch(store, gen, batch, exc, str(exc))
                 return
             seconds = time.monotonic() - started
             saved = 0
@@ -234,18 +234,23 @@ class Runner:
             out_dir = job_output_dir(self._outputs_root, job)
             outputs = self._backend.save(result, out_dir, force=force)
         except DgxPixelsError as exc:
-            self._fail(store, job, type(exc).__name__, exc.message)
+            self._fail(store, job, exc, exc.message)
             return 0
         except Exception as exc:  # a full disk, a path the OS refuses: this job fails, not us
             log.warning("job %d: saving failed:\n%s", job.id, traceback.format_exc())
-            self._fail(store, job, type(exc).__name__, f"cannot write to {out_dir}: {exc}")
+            self._fail(store, job, exc, f"cannot write to {out_dir}: {exc}")
             return 0
         if self._record(job.id, "done", functools.partial(store.finish, job.id, outputs)):
             self._publish(p.Done(job=job.id, outputs=outputs, seconds=seconds))
         return len(outputs)
 
     def _fail_batch(
-        self, store: JobStore, gen: Generator, batch: list[p.JobRecord], kind: str, message: str
+        self,
+        store: JobStore,
+        gen: Generator,
+        batch: list[p.JobRecord],
+        exc: BaseException,
+        message: str,
     ) -> None:
         """A request or the model is at fault: fail the job; a batch runs its jobs one by one."""
         if len(batch) > 1:  # one bad request must not sink its batch partners
@@ -254,17 +259,17 @@ class Runner:
             for job in batch:
                 self._run_batch(store, gen, [job])
             return
-        self._fail(store, batch[0], kind, message)
+        self._fail(store, batch[0], exc, message)
 
     def _retry_or_fail(
-        self, store: JobStore, batch: list[p.JobRecord], kind: str, message: str
+        self, store: JobStore, batch: list[p.JobRecord], exc: BaseException, message: str
     ) -> None:
         """A transient failure: queue each job again, failing those out of attempts."""
         for job in batch:
             if job.attempts < self._max_attempts:
                 self._requeue(store, job, count_attempt=True)
             else:
-                self._fail(store, job, kind, message)
+                self._fail(store, job, exc, message)
         self.wake()
 
     def _end_interrupted(self, store: JobStore, batch: Sequence[p.JobRecord]) -> None:
@@ -284,7 +289,8 @@ class Runner:
         if self._record(job.id, "queued", requeue):
             self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
 
-    def _fail(self, store: JobStore, job: p.JobRecord, kind: str, message: str) -> None:
+    def _fail(self, store: JobStore, job: p.JobRecord, exc: BaseException, message: str) -> None:
+        kind = p.error_code(exc)
         if self._record(job.id, "failed", functools.partial(store.fail, job.id, kind, message)):
             self._publish(p.Failed(job=job.id, kind=kind, message=message))
 

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from dgx_pixels.errors import DgxPixelsError, JobError, RequestError, StoreError
-from dgx_pixels.jobs.protocol import JobRecord, JobState
+from dgx_pixels.jobs.protocol import JobRecord, JobState, error_code
 from dgx_pixels.request import GenerationRequest
 
 __all__ = [
@@ -272,7 +272,7 @@ class JobStore:
                     self._db.execute(
                         "UPDATE jobs SET state = 'failed', finished = ?, error_kind = ?, "
                         "error = ? WHERE id = ?",
-                        (now, type(exc).__name__, str(exc), job_id),
+                        (now, error_code(exc), str(exc), job_id),
                     )
                     continue
                 if not chosen:
@@ -297,7 +297,7 @@ class JobStore:
 
     @_database_errors
     def fail(self, job_id: int, kind: str, message: str) -> JobRecord:
-        """Mark a running job failed with the error's class name and message."""
+        """Mark a running job failed with its error code (``protocol.ERROR_CODES``) and message."""
         return self._end_running(job_id, "failed", error_kind=kind, error=message)
 
     @_database_errors
@@ -365,7 +365,7 @@ class JobStore:
                         "error = ? WHERE id = ?",
                         (
                             now,
-                            "WorkerDied",
+                            "worker_died",
                             f"the worker stopped during each of {attempts} attempts",
                             job_id,
                         ),
@@ -456,6 +456,8 @@ class _Transaction:
 def _record(row: tuple[Any, ...]) -> JobRecord:
     (job_id, state, priority, attempts, prompt, model, request, created) = row[:8]
     started, finished, outputs, error_kind, error, force = row[8:]
+    fields = json.loads(request)
+    fields.pop("prompt", None)  # the record's ``prompt``: a reply carries it once
     return JobRecord(
         id=job_id,
         state=state,
@@ -463,7 +465,7 @@ def _record(row: tuple[Any, ...]) -> JobRecord:
         attempts=attempts,
         prompt=prompt,
         model=model,
-        request=json.loads(request),
+        request=fields,
         created=created,
         started=started,
         finished=finished,
@@ -477,6 +479,6 @@ def _record(row: tuple[Any, ...]) -> JobRecord:
 def request_of(job: JobRecord) -> GenerationRequest:
     """The job's :class:`GenerationRequest` (as validated when it was queued)."""
     try:
-        return GenerationRequest.from_dict(job.request)
+        return GenerationRequest.from_dict({**job.request, "prompt": job.prompt})
     except RequestError as exc:
         raise RequestError(f"job {job.id}: {exc.message}", job=job.id) from None

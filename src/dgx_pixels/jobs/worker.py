@@ -46,12 +46,14 @@ from dgx_pixels.errors import (
 from dgx_pixels.image_files import write_atomic
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.backend import Backend
+from dgx_pixels.jobs.limits import LIMITS, Limits
+from dgx_pixels.jobs.roots import Roots
 from dgx_pixels.jobs.runner import Runner
 from dgx_pixels.jobs.security import endpoint_host, ip_of, is_loopback, load_server_keys
 from dgx_pixels.jobs.store import DEFAULT_MAX_ATTEMPTS, JobStore
 from dgx_pixels.observability.metrics import WorkerMetrics
 from dgx_pixels.paths import DataDir
-from dgx_pixels.request import DEFAULT_MODEL, GenerationRequest
+from dgx_pixels.request import DEFAULT_MODEL
 
 __all__ = [
     "DEFAULT_METRICS_PORT",
@@ -66,9 +68,6 @@ log = logging.getLogger(__name__)
 #: The local port of the worker's Prometheus endpoint.
 DEFAULT_METRICS_PORT = 9477
 
-#: Frames above this size make ZeroMQ drop the connection before we read them;
-#: frames between MAX_MESSAGE_BYTES and this get a ``too_large`` error reply.
-_HARD_FRAME_LIMIT = 8 * p.MAX_MESSAGE_BYTES
 _INPROC_EVENTS = "inproc://dgx-pixels-events"
 _MAX_REQUESTS_PER_TURN = 200
 
@@ -99,6 +98,8 @@ class WorkerConfig:
     metrics_port: int | None = DEFAULT_METRICS_PORT
     drain_timeout_s: float = 60.0
     preview_every: int = 5
+    limits: Limits = LIMITS
+    roots: tuple[Path, ...] = ()  # folders besides the data dir that requests may use
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 64:
@@ -113,6 +114,9 @@ class WorkerConfig:
             raise InputError("model must not be empty")
         is_loopback(self.bind)  # raises InputError for a malformed address
         is_loopback(self.events)
+        for root in self.roots:
+            if not Path(root).expanduser().is_dir():
+                raise InputError(f"--root {root}: not a folder", path=str(root))
 
     @property
     def events(self) -> str:
@@ -143,6 +147,7 @@ class Worker:
         self._runner: Runner | None = None
         self._pub: Any = None
         self._stopping_since: float | None = None
+        self._roots: Roots | None = None
 
     # ----------------------------------------------------------------- control
 
@@ -180,6 +185,7 @@ class Worker:
     def serve(self) -> None:
         """Run until stopped. Raises :class:`JobError` / ``ModelError`` when it cannot serve."""
         data = self.config.data.create()
+        self._roots = Roots.of(data, self.config.roots)
         with (
             _data_dir_lock(data),
             JobStore(data.jobs_db, max_attempts=self.config.max_attempts) as store,
@@ -222,10 +228,18 @@ class Worker:
                 sock.setsockopt(zmq.CURVE_SERVER, 1)
                 sock.setsockopt(zmq.CURVE_SECRETKEY, keys.secret)
                 sock.setsockopt(zmq.CURVE_PUBLICKEY, keys.public)
-        router.setsockopt(zmq.MAXMSGSIZE, _HARD_FRAME_LIMIT)
+        limits = self.config.limits
+        # Frames over twice the request limit close the connection unread; those
+        # between get a ``too_large`` reply. A connection queues few requests unread.
+        router.setsockopt(zmq.MAXMSGSIZE, 2 * limits.request_bytes)
+        router.setsockopt(zmq.RCVHWM, limits.queued_requests)
         router.setsockopt(zmq.SNDHWM, 10_000)
         pub.setsockopt(zmq.SNDHWM, 100_000)
-        pub.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscription, also to a topic others have
+        # Subscriptions: a long topic closes its connection before it is read (libzmq
+        # would keep many times its size, for good), and the worker itself admits each
+        # topic it hears (XPUB_MANUAL): only the topics events are published under.
+        pub.setsockopt(zmq.MAXMSGSIZE, limits.topic_bytes + _SUBSCRIBE_OVERHEAD)
+        pub.setsockopt(zmq.XPUB_MANUAL, 1)
         pull.setsockopt(zmq.RCVHWM, 0)
         try:
             self.address = _bind(router, self.config.bind)
@@ -253,8 +267,11 @@ class Worker:
 
     def _start_runner(self, push: Any, data: DataDir) -> Runner:
         def publish(event: p.Event) -> None:  # runs in the runner thread: push is its own
+            frame = self._event_frame(event)
+            if frame is None:
+                return
             try:
-                push.send_multipart([event.topic().encode(), p.encode(event)], flags=zmq.NOBLOCK)
+                push.send_multipart([event.topic().encode(), frame], flags=zmq.NOBLOCK)
             except zmq.Again:
                 log.warning("event queue full; dropped %s", event.TYPE)
 
@@ -306,7 +323,7 @@ class Worker:
             if pull in ready:
                 self._forward_events(pull)
             if pub in ready:
-                self._welcome_subscribers(pub)
+                self._admit_subscribers(pub, store)
             if time.monotonic() >= next_counts:
                 with contextlib.suppress(StoreError):  # a failing store: keep the last counts
                     self.metrics.set_job_counts(store.counts())
@@ -347,14 +364,40 @@ class Worker:
                 )
             else:
                 reply = self.handle(body[0], store)
+            frame = self._reply_frame(reply)
             with contextlib.suppress(zmq.ZMQError):  # the client is gone: nobody to tell
-                router.send_multipart([identity, *envelope, p.encode(reply)], flags=zmq.NOBLOCK)
+                router.send_multipart([identity, *envelope, frame], flags=zmq.NOBLOCK)
+
+    def _reply_frame(self, reply: p.Reply) -> bytes:
+        """``reply`` encoded; a ``too_large`` error instead when it is over the reply limit."""
+        frame = p.encode(reply)
+        most = self.config.limits.reply_bytes
+        if len(frame) <= most:
+            return frame
+        log.warning("a %s reply of %d bytes was over the limit", reply.TYPE, len(frame))
+        return p.encode(
+            p.ErrorReply(
+                rid=reply.rid,
+                kind=p.ErrorKind.TOO_LARGE,
+                message=f"the reply is {len(frame)} bytes, over the limit of {most} (reply_bytes)",
+            )
+        )
+
+    def _event_frame(self, event: p.Event) -> bytes | None:
+        """``event`` encoded, or None (logged) when it is over the reply limit."""
+        frame = p.encode(event)
+        if len(frame) <= self.config.limits.reply_bytes:
+            return frame
+        log.warning("dropped a %s event of %d bytes (over reply_bytes)", event.TYPE, len(frame))
+        return None
 
     def handle(self, frame: bytes, store: JobStore) -> p.Reply:
         """The reply to one request frame; never raises."""
         rid: int | None = None
         try:
-            msg = p.decode(frame, expect=p.REQUEST_TYPES)
+            msg = p.decode(
+                frame, expect=p.REQUEST_TYPES, max_bytes=self.config.limits.request_bytes
+            )
             assert isinstance(msg, p.Request)  # expect= admits only requests
             rid = msg.rid
             return self._dispatch(msg, store)
@@ -389,7 +432,10 @@ class Worker:
                     running=counts[p.JobState.RUNNING],
                 )
             case p.Submit():
-                request = GenerationRequest.from_dict(msg.request)
+                request = p.generation_request(msg.request)
+                self.config.limits.check_request(request)
+                assert self._roots is not None  # set before serving
+                request = self._roots.admit(request, msg.inputs, limits=self.config.limits)
                 if request.model != self.config.model:
                     raise JobError(
                         f"this worker serves model {self.config.model!r}, "
@@ -413,7 +459,14 @@ class Worker:
                 return p.JobReply(rid=msg.rid, job=store.get(msg.job))
             case p.ListJobs():
                 jobs, total = store.page(msg.states, limit=msg.limit, offset=msg.offset)
-                return p.JobList(rid=msg.rid, jobs=jobs, total=total)
+                page, used = _fit(jobs, self.config.limits.reply_bytes - _REPLY_OVERHEAD)
+                after = msg.offset + used
+                return p.JobList(
+                    rid=msg.rid,
+                    jobs=page,
+                    total=total,
+                    next_offset=after if after < total else None,
+                )
             case p.Models():
                 return p.ModelList(rid=msg.rid, models=[self.config.model], state=self.state)
         raise ProtocolError(f"unhandled request {msg.TYPE!r}", kind=p.ErrorKind.UNKNOWN_TYPE)
@@ -428,20 +481,35 @@ class Worker:
                 return
             self._pub.send_multipart(frames, flags=zmq.NOBLOCK)
 
-    def _welcome_subscribers(self, pub: Any) -> None:
-        """Answer each new subscription with a ``subscribed`` event on its topic."""
+    def _admit_subscribers(self, pub: Any, store: JobStore) -> None:
+        """Admit each subscription to a topic events are published under, and welcome it.
+
+        Admitted: ``""`` (every event), ``worker``, ``job.`` and ``job.<id>`` of a
+        job in the store; so the topics libzmq keeps are bounded by the jobs that
+        exist, whatever a client sends. Others are dropped unkept and unanswered.
+        A ``subscribed`` event on the topic tells the subscriber it is live.
+        """
         while True:
             try:
                 frame = pub.recv(flags=zmq.NOBLOCK)
             except zmq.Again:
                 return
-            if frame[:1] == b"\x01":  # b"\x00" + topic is an unsubscription
-                topic = frame[1:].decode("utf-8", errors="replace")
-                self._publish(p.Subscribed(subscription=topic))
+            subscribe, topic = frame[:1] == b"\x01", frame[1:]
+            if not _admitted_topic(topic, store):
+                log.debug("refused a subscription to a %d-byte topic", len(topic))
+                continue
+            if subscribe:
+                pub.setsockopt(zmq.SUBSCRIBE, topic)  # for the connection it came from
+                self._publish(p.Subscribed(subscription=topic.decode()))
+            else:
+                pub.setsockopt(zmq.UNSUBSCRIBE, topic)
 
     def _publish(self, event: p.Event) -> None:
+        frame = self._event_frame(event)
+        if frame is None:
+            return
         with contextlib.suppress(zmq.Again):
-            self._pub.send_multipart([event.topic().encode(), p.encode(event)], flags=zmq.NOBLOCK)
+            self._pub.send_multipart([event.topic().encode(), frame], flags=zmq.NOBLOCK)
 
     def _set_state(self, state: p.WorkerState) -> None:
         with self._state_lock:
@@ -471,6 +539,51 @@ class Worker:
             "started": time.time(),
         }
         write_atomic(json.dumps(info, indent=2).encode(), data.worker_info, force=True)
+
+
+#: Bytes a subscription message adds to its topic (ZMTP 3.1's ``SUBSCRIBE`` command).
+_SUBSCRIBE_OVERHEAD = 16
+
+#: Bytes of a ``job_list`` reply besides its records (``v``, ``type``, ``rid``, counts).
+_REPLY_OVERHEAD = 256
+
+
+def _admitted_topic(topic: bytes, store: JobStore) -> bool:
+    """Whether events are published under ``topic`` (see ``Worker._admit_subscribers``)."""
+    if topic in (b"", b"worker", b"job."):
+        return True
+    digits = topic.removeprefix(b"job.")
+    if digits == topic or not digits.isdigit() or digits.startswith(b"0") or len(digits) > 19:
+        return False
+    job_id = int(digits)
+    if job_id > p.MAX_ID:
+        return False
+    try:
+        store.get(job_id)
+    except JobError:
+        return False
+    return True
+
+
+def _fit(jobs: list[p.JobRecord], budget: int) -> tuple[list[p.JobRecord], int]:
+    """The leading records of ``jobs`` that fit in ``budget`` bytes, and how many were used.
+
+    A record over the whole budget on its own (only a store written before the
+    limits can hold one) is skipped and logged, so it never blocks a page.
+    """
+    page: list[p.JobRecord] = []
+    used, left = 0, budget
+    for job in jobs:
+        size = p.encoded_size(job) + 8  # the array's share
+        if size > budget:
+            log.warning("job %d's record is %d bytes: left out of job lists", job.id, size)
+        elif size > left:
+            break
+        else:
+            page.append(job)
+            left -= size
+        used += 1
+    return page, used
 
 
 def _bind(sock: Any, address: str) -> str:

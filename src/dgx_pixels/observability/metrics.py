@@ -14,6 +14,7 @@ worker (never the global one), so tests and several workers do not collide::
     dgx_pixels_gpu_memory_used_bytes{gpu="0"}                  from NVML, only when present
     dgx_pixels_gpu_memory_total_bytes{gpu="0"}
     dgx_pixels_gpu_utilization_ratio{gpu="0"}
+    dgx_pixels_gpu_temperature_celsius{gpu="0"}
 
 The GPU metrics come from NVML (``pynvml``) read at scrape time; when pynvml
 or a driver is missing they are absent, never made up.
@@ -108,7 +109,7 @@ class WorkerMetrics:
 
 
 class NvmlCollector(Collector):
-    """GPU memory and utilisation per device, read from NVML at each scrape."""
+    """GPU memory, utilisation and temperature per device, read from NVML at each scrape."""
 
     def __init__(self, nvml: Any) -> None:
         self._nvml = nvml
@@ -124,6 +125,9 @@ class NvmlCollector(Collector):
         util = GaugeMetricFamily(
             "dgx_pixels_gpu_utilization_ratio", "GPU busy fraction (NVML)", labels=["gpu"]
         )
+        temp = GaugeMetricFamily(
+            "dgx_pixels_gpu_temperature_celsius", "GPU core temperature (NVML)", labels=["gpu"]
+        )
         try:
             for i in range(nv.nvmlDeviceGetCount()):
                 handle = nv.nvmlDeviceGetHandleByIndex(i)
@@ -138,10 +142,15 @@ class NvmlCollector(Collector):
                     util.add_metric([str(i)], rates.gpu / 100.0)
                 except nv.NVMLError:
                     pass
+                try:
+                    celsius = nv.nvmlDeviceGetTemperature(handle, nv.NVML_TEMPERATURE_GPU)
+                    temp.add_metric([str(i)], float(celsius))
+                except (nv.NVMLError, AttributeError):  # no sensor, or a binding without it
+                    pass
         except nv.NVMLError as exc:
             log.warning("NVML read failed: %s", exc)
             return
-        yield from (m for m in (used, total, util) if m.samples)
+        yield from (m for m in (used, total, util, temp) if m.samples)
 
 
 def nvml_collector() -> NvmlCollector | None:
