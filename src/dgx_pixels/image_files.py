@@ -22,7 +22,15 @@ from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from dgx_pixels.errors import ImageReadError, OutputExistsError
 
-__all__ = ["MAX_PIXELS", "FileSet", "png_bytes", "read_image", "write_atomic", "write_png"]
+__all__ = [
+    "MAX_PIXELS",
+    "FileSet",
+    "make_temporary_folder",
+    "png_bytes",
+    "read_image",
+    "write_atomic",
+    "write_png",
+]
 
 #: The largest image we decode: 8192 x 8192. Larger files are refused before
 #: decoding, so a 60000 x 60000 "decompression bomb" costs nothing.
@@ -157,6 +165,23 @@ def _create_temporary(target: Path) -> tuple[Path, int]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def make_temporary_folder(beside: Path, *, suffix: str = ".tmp") -> Path:
+    """A new empty folder ``.<name>.<random><suffix>`` beside ``beside``, for staging.
+
+    Made with the mode ``mkdir`` gives (0777 less the umask), unlike
+    ``tempfile.mkdtemp`` (0700), so a folder staged there and renamed into
+    place is as readable as any other folder the user makes.
+    """
+    for _ in range(100):
+        folder = beside.with_name(f".{beside.name}.{secrets.token_hex(4)}{suffix}")
+        try:
+            folder.mkdir(mode=0o777)
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {beside}")
 
 
 def _write_all(f: BinaryIO, data: bytes) -> None:
