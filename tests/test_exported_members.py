@@ -29,6 +29,8 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.mcp",
     "dgx_pixels.doctor",
     "dgx_pixels.export",
+    "dgx_pixels.train",
+    "dgx_pixels.sprites",
 ]
 
 
@@ -50,6 +52,16 @@ def test_pixel_surface() -> None:
         "map_to_palette", "measure", "palette_from_image", "pixelize", "remove_background",
         "remove_fringe", "remove_strays", "resolve_palette", "restore", "to_pixel_art",
         "upscale",
+    }  # fmt: skip
+
+
+def test_train_surface() -> None:
+    import dgx_pixels.train
+
+    assert set(dgx_pixels.train.__all__) == {
+        "PRESETS", "DatasetError", "RunPaths", "Sample", "StepMetrics", "TrainConfig",
+        "TrainResult", "Trainer", "TrainingSet", "load_dataset", "preset", "stop_on_signals",
+        "train_lora",
     }  # fmt: skip
 
 
@@ -77,6 +89,8 @@ def test_pixel_and_engine_import_without_torch() -> None:
     code = (
         "import sys, dgx_pixels.pixel, dgx_pixels.engine, dgx_pixels.assets, dgx_pixels.jobs\n"
         "import dgx_pixels.export\n"
+        "import dgx_pixels.train\n"
+        "import dgx_pixels.sprites\n"
         "print('TORCH', 'torch' in sys.modules, 'diffusers' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_NEGATIVE",
     "DITHERS",
     "MAX_SPRITE_SIDE",
+    "SEAMLESS",
     "GenerationRequest",
     "LoraRef",
 ]
@@ -50,6 +51,8 @@ DEFAULT_NEGATIVE = (
 )
 
 DITHERS = DITHER_MODES
+#: Seamless (wrap-around) drawing along no axis, x, y or both: circular padding in the model.
+SEAMLESS = ("none", "x", "y", "xy")
 
 #: The largest sprite side we generate. SDXL draws about 1024 px; a sprite side
 #: above 512 would leave fewer than two drawn pixels per sprite pixel.
@@ -100,6 +103,8 @@ class GenerationRequest:
     engine picks the drawing resolution from it and the model. ``seed=None``
     draws a random seed when the request is made, so a request always knows
     the seeds it will use and can be reproduced from its metadata.
+    ``seamless`` draws a tile that wraps around along x, y or both (``"none"``:
+    an ordinary picture).
     """
 
     prompt: str
@@ -118,6 +123,7 @@ class GenerationRequest:
     init: str | None = None
     strength: float = 0.6
     mask: str | None = None
+    seamless: str = "none"
     fast: bool = False
     out: str | None = None
     #: The size the model draws at, a whole multiple of ``size``; None: the engine picks it.
@@ -159,6 +165,10 @@ class GenerationRequest:
         check_background(self.background, error=RequestError)
         if not 0.0 < self.strength <= 1.0:
             raise RequestError(f"strength must be in (0, 1], got {self.strength}")
+        if self.seamless not in SEAMLESS:
+            raise RequestError(
+                f"seamless must be one of {', '.join(SEAMLESS)}, got {self.seamless!r}"
+            )
         if self.mask is not None and self.init is None:
             raise RequestError("a mask needs an init image (--init) to paint into")
         extra = dict(self.extra)

@@ -58,7 +58,8 @@ async def test_requests_without_the_token_get_401(http_server: str) -> None:
 
 
 async def test_the_sdk_client_with_the_token_calls_tools(http_server: str) -> None:
-    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"})
+    # A generous timeout: a loaded CI machine is slow, and a timeout here is not what is tested.
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
     async with http, Client(streamable_http_client(http_server, http_client=http)) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         listed = await client.call_tool("palette_list", {})

@@ -14,6 +14,7 @@ Sets (animations, tiles, tilesets, sheets) are asset folders described by a
 
 from __future__ import annotations
 
+from dgx_pixels.assets._copy import CopiedOutputs, copy_outputs
 from dgx_pixels.assets._folder import AssetData, encode_gif, write_asset
 from dgx_pixels.assets._manifest import (
     ASSET_FORMAT,
@@ -56,6 +57,7 @@ __all__ = [
     "PREVIEW_SCALE",
     "AssetData",
     "AssetFiles",
+    "CopiedOutputs",
     "Frame",
     "Manifest",
     "Sheet",
@@ -66,6 +68,7 @@ __all__ = [
     "a1111_parameters",
     "asset_stem",
     "check_free",
+    "copy_outputs",
     "encode_gif",
     "planned_files",
     "read_manifest",

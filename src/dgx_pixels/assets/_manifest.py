@@ -597,8 +597,9 @@ class Manifest:
         }
 
     def to_json(self) -> str:
-        """The ``manifest.json`` text: indented, ending in a newline."""
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+        """The ``manifest.json`` text: indented, short lists on one line, ending in a newline."""
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        return _FLAT_LIST.sub(_one_line, text) + "\n"
 
     @classmethod
     def from_dict(cls, data: Any) -> Manifest:
@@ -633,6 +634,16 @@ class Manifest:
         except json.JSONDecodeError as exc:
             raise _fail(f"a manifest must be JSON ({exc})") from None
         return cls.from_dict(data)
+
+
+# A list of scalars as json.dumps indents it: "[" then a newline (so the bracket is JSON's,
+# never part of a string, which holds no raw newline), items without brackets or braces.
+_FLAT_LIST = re.compile(r"\[\n\s+([^\[\]{}\n]*(?:\n\s+[^\[\]{}\n]*)*)\n\s*\]")
+
+
+def _one_line(match: re.Match[str]) -> str:
+    items = [line.strip() for line in match.group(1).split("\n")]
+    return "[" + " ".join(items) + "]"
 
 
 def read_manifest(path: str | Path) -> Manifest:

@@ -52,6 +52,23 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "doctor": ("dgx_pixels.cli._doctor", "doctor", "What this machine has and lacks, with fixes."),
     "mcp": ("dgx_pixels.cli._mcp", "mcp", "MCP server for AI assistants (stdio or HTTP)."),
+    "train": ("dgx_pixels.cli._train", "train", "Train a style LoRA on your own sprites."),
+    "animate": (
+        "dgx_pixels.cli._animate",
+        "animate",
+        "Animate a sprite: model-free effects (hit flash, idle bob, ...).",
+    ),
+    "tiles": (
+        "dgx_pixels.cli._tiles",
+        "tiles",
+        "Seamless tiles from a prompt, with variants that share palette and edges.",
+    ),
+    "tileset": (
+        "dgx_pixels.cli._tileset",
+        "tileset",
+        "Autotile sets (blob47, wang16) from an RPG Maker A2-style template.",
+    ),
+    "sheet": ("dgx_pixels.cli._sheet", "sheet", "Pack frames into one sheet with atlas data."),
 }
 
 

@@ -12,15 +12,24 @@ from __future__ import annotations
 import datetime
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from dgx_pixels.cli._params import parse_size
 from dgx_pixels.request import GenerationRequest, LoraRef
 
-__all__ = ["generate", "load_engine"]
+__all__ = [
+    "engine_options",
+    "generate",
+    "given_options",
+    "load_engine",
+    "request_options",
+]
+
+F = TypeVar("F", bound=Callable[..., object])
 
 #: How long generate waits for a running worker to answer before it runs in-process.
 WORKER_PROBE_S = 0.5
@@ -59,19 +68,62 @@ class _ProgressBar:
             self._bar.__exit__(None, None, None)
 
 
+def request_options(f: F) -> F:
+    """The options that fill a :class:`GenerationRequest`, shared by every command that
+    generates (``generate``, ``tiles``, ...): same names, same meanings."""
+    for option in reversed(
+        (
+            click.option(
+                "--size", "size_text", metavar="N|WxH", help="Sprite size in pixels [32]."
+            ),
+            click.option("--count", type=int, help="Number of sprites, one seed each [1]."),
+            click.option("--seed", type=int, help="First seed (then seed+1, ...) [random]."),
+            click.option("--palette", help="Built-in palette, .hex/.gpl/.pal file or auto:N."),
+            click.option("--dither", type=click.Choice(["none", "ordered", "error-diffusion"])),
+            click.option("--model", help="Model id [pixel-art-xl]; see 'dgx-pixels models list'."),
+            click.option(
+                "--lora", "loras", multiple=True, metavar="ID[:W]", help="A LoRA to stack."
+            ),
+            click.option("--steps", type=int, help="Denoising steps [30]."),
+            click.option("--guidance", type=float, help="Classifier-free guidance scale [6]."),
+            click.option(
+                "--scheduler", help="euler, euler-a, dpm++ 2m karras, ddim, lcm, ... [euler-a]."
+            ),
+            click.option("--negative", help="Negative prompt [pixel-art defaults]."),
+        )
+    ):
+        f = option(f)
+    return f
+
+
+def engine_options(f: F) -> F:
+    """``--device``, ``--dtype`` and ``--memory``: where the model runs in this process."""
+    for option in reversed(
+        (
+            click.option("--device", help="auto, cuda[:N], mps or cpu [auto]."),
+            click.option("--dtype", help="auto, fp32, fp16 or bf16 [auto]."),
+            click.option("--memory", help="auto, none, vae, offload or sequential [auto]."),
+        )
+    ):
+        f = option(f)
+    return f
+
+
+def given_options(
+    options: dict[str, Any], size_text: str | None, loras: tuple[str, ...]
+) -> dict[str, Any]:
+    """The request fields the user gave (``None`` means not given), parsed."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if size_text is not None:
+        given["size"] = parse_size(size_text)
+    if loras:
+        given["loras"] = tuple(LoraRef.parse(text) for text in loras)
+    return given
+
+
 @click.command("generate")
 @click.argument("prompt", required=False)
-@click.option("--size", "size_text", metavar="N|WxH", help="Sprite size in pixels [32].")
-@click.option("--count", type=int, help="Number of sprites, one seed each [1].")
-@click.option("--seed", type=int, help="First seed (then seed+1, ...) [random].")
-@click.option("--palette", help="Built-in palette, .hex/.gpl/.pal file or auto:N.")
-@click.option("--dither", type=click.Choice(["none", "ordered", "error-diffusion"]))
-@click.option("--model", help="Model id [pixel-art-xl]; see 'dgx-pixels models list'.")
-@click.option("--lora", "loras", multiple=True, metavar="ID[:W]", help="A LoRA to stack.")
-@click.option("--steps", type=int, help="Denoising steps [30].")
-@click.option("--guidance", type=float, help="Classifier-free guidance scale [6].")
-@click.option("--scheduler", help="euler, euler-a, dpm++ 2m karras, ddim, lcm, ... [euler-a].")
-@click.option("--negative", help="Negative prompt [pixel-art defaults].")
+@request_options
 @click.option("--init", "init", type=click.Path(), help="Start from this image (img2img).")
 @click.option("--strength", type=float, help="How much of --init to repaint, (0, 1] [0.6].")
 @click.option("--mask", type=click.Path(), help="Repaint only the white part of --init.")
@@ -80,9 +132,7 @@ class _ProgressBar:
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder [outputs/DATE].")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.option("--from", "from_path", type=click.Path(), help="Reproduce an output (.json or .png).")
-@click.option("--device", help="auto, cuda[:N], mps or cpu [auto].")
-@click.option("--dtype", help="auto, fp32, fp16 or bf16 [auto].")
-@click.option("--memory", help="auto, none, vae, offload or sequential [auto].")
+@engine_options
 @click.option(
     "--worker",
     "worker_address",
@@ -114,11 +164,7 @@ def generate(
     from dgx_pixels.engine import check_request
 
     # 1. The request.
-    given = {k: v for k, v in options.items() if v is not None}
-    if size_text is not None:
-        given["size"] = parse_size(size_text)
-    if loras:
-        given["loras"] = tuple(LoraRef.parse(text) for text in loras)
+    given = given_options(options, size_text, loras)
     request = _build_request(prompt, from_path, given)
     out_dir = Path(request.out or Path("outputs") / datetime.date.today().isoformat())
     # 2. Checks that cost nothing: inputs, then the files to be written.
@@ -180,7 +226,7 @@ def _generate_on_worker(
     client names); the files are then copied into ``out_dir``, as an
     in-process run would have written them.
     """
-    from dgx_pixels.image_files import write_atomic
+    from dgx_pixels.assets import copy_outputs
     from dgx_pixels.jobs.client import Client
     from dgx_pixels.jobs.protocol import Progress
 
@@ -195,15 +241,12 @@ def _generate_on_worker(
             )
     finally:
         bar.close()
-    for files in job.outputs:
-        for role, name in files.items():
-            source = Path(name)
-            if not source.is_file():  # a worker on another machine: its paths are not here
-                click.echo(f"{role} is on the worker's machine: {name}", err=True)
-                continue
-            target = write_atomic(source.read_bytes(), out_dir / source.name, force=force)
-            if role == "sprite":
-                click.echo(str(target))
+    copied = copy_outputs(job.outputs, out_dir, force=force)
+    for name in copied.remote:  # a worker on another machine: its paths are not here
+        click.echo(f"on the worker's machine: {name}", err=True)
+    for files in copied.images:
+        if "sprite" in files:
+            click.echo(str(files["sprite"]))
     click.echo(f"{len(job.outputs)} sprite(s) by job {job.id} on the worker", err=True)
 
 

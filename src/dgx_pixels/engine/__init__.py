@@ -10,6 +10,10 @@ Typical use (the worker keeps one engine warm)::
     request = GenerationRequest("a knight", size=(32, 32), count=4, model="random:sdxl-tiny")
     [result] = engine.generate([request], on_step=print)
     result.images[0].sprite  # a 32x32 RGBA sprite
+
+A request with ``seamless="x"|"y"|"xy"`` draws a tile that wraps around: for
+that run every convolution of the UNet and the VAE pads circularly
+(:func:`circular_padding`) and the pixel step treats the tile as a torus.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dgx_pixels.engine._device import MEMORY_PLANS, MemoryPlan
 from dgx_pixels.engine._engine import Engine
 from dgx_pixels.engine._resolution import DrawingSize, drawing_size
 from dgx_pixels.engine._schedulers import SCHEDULERS, canonical_scheduler
+from dgx_pixels.engine._seamless import circular_padding
 from dgx_pixels.engine._types import GeneratedImage, GenerationResult, LoraInfo, StepInfo, Timings
 from dgx_pixels.engine.models import ModelSpec, resolve_model
 
@@ -36,6 +41,7 @@ __all__ = [
     "Timings",
     "canonical_scheduler",
     "check_request",
+    "circular_padding",
     "drawing_size",
     "resolve_model",
 ]

@@ -28,6 +28,7 @@ from dgx_pixels.engine._loading import check_available, load_pipeline, quiet_lib
 from dgx_pixels.engine._loras import LoraFile, is_local_lora, locate_lora
 from dgx_pixels.engine._preview import latent_preview
 from dgx_pixels.engine._schedulers import canonical_scheduler, make_scheduler
+from dgx_pixels.engine._seamless import circular_padding
 from dgx_pixels.engine._types import GeneratedImage, GenerationResult, LoraInfo, StepInfo, Timings
 from dgx_pixels.engine.models import ModelSpec, resolve_model
 from dgx_pixels.errors import (
@@ -198,6 +199,7 @@ class Engine:
             request.init is not None,
             request.mask is not None,
             request.strength if request.init is not None else None,
+            request.seamless,
         )
 
     # -- generation ----------------------------------------------------------
@@ -274,7 +276,9 @@ class Engine:
             spec = _sprite_spec(p.request, [raw for _, raw in drawn])
             specs.append(spec.to_dict())
             for seed, raw in drawn:
-                images[i].append(GeneratedImage(seed, _to_sprite(raw, spec), raw))
+                images[i].append(
+                    GeneratedImage(seed, _to_sprite(raw, spec, p.request.seamless), raw)
+                )
         postprocess_s = time.perf_counter() - post_start
         # 5. Results.
         timings = Timings(time.perf_counter() - started, draw_s, postprocess_s, len(items))
@@ -324,7 +328,10 @@ class Engine:
         if mode == "inpaint":
             kwargs["mask_image"] = [it.prepared.mask for it in chunk]
         try:
-            with torch.inference_mode():
+            with (
+                torch.inference_mode(),
+                circular_padding([pipe.unet, pipe.vae], request.seamless),
+            ):
                 output = pipe(**kwargs)
         except _Stop:
             raise Interrupted("generation interrupted", stage="denoise") from None
@@ -448,11 +455,12 @@ def _sprite_spec(request: GenerationRequest, raws: list[Image.Image]) -> Any:
         return spec
 
 
-def _to_sprite(raw: Image.Image, spec: Any) -> Image.Image:
-    """The true-resolution sprite of a raw drawing, by the pixel toolkit."""
+def _to_sprite(raw: Image.Image, spec: Any, seamless: str) -> Image.Image:
+    """The true-resolution sprite of a raw drawing, by the pixel toolkit (a seamless
+    drawing as a torus, so its wrap survives)."""
     from dgx_pixels.pixel.spec import to_pixel_art
 
-    return to_pixel_art(raw, spec)
+    return to_pixel_art(raw, spec, wrap=seamless)
 
 
 def _versions() -> dict[str, str]:

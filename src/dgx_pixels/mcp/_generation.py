@@ -21,6 +21,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from dgx_pixels.assets import copy_outputs
 from dgx_pixels.errors import DgxPixelsError, InputError, JobError, WorkerUnavailableError
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import AsyncClient, job_error, resolve_address
@@ -60,6 +61,8 @@ class WorkerLink:
     data_dir: str | None = None
     spawn: bool = True
     timeout: float = 5.0
+    #: Folders a started worker may read (``worker --root``): the project root, for local LoRAs.
+    roots: tuple[str, ...] = ()
     spawned: SpawnedWorker | None = field(default=None, init=False)
     _lock: anyio.Lock = field(default_factory=anyio.Lock, init=False)
 
@@ -85,7 +88,12 @@ class WorkerLink:
                     )
                 log.info("no worker at %s: starting one with model %s", address, self.model)
                 self.spawned = await anyio.to_thread.run_sync(
-                    lambda: spawn_worker(model=self.model, data_dir=self.data_dir, bind=address)
+                    lambda: spawn_worker(
+                        model=self.model,
+                        data_dir=self.data_dir,
+                        bind=address,
+                        args=[arg for root in self.roots for arg in ("--root", root)],
+                    )
                 )
         return await client.ping()
 
@@ -199,6 +207,9 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
             request = _request_paths(
                 root, _build_request(prompt, None, {"model": link.model, **given})
             )
+            # The worker writes into its own data dir; the files are copied into OUT after.
+            out_dir = Path(request.out or root.path)
+            request = request.replace(out=None)
             async with link.client() as client:
                 pong = await link.ensure(client)
                 if model is None:
@@ -221,14 +232,23 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
                 final = await client.status(job.id)
             if final.state != p.JobState.DONE:
                 raise job_error(final)
-            # 3. The answer: every file, and the sprites to look at.
-            sprites = [root.inside(files["sprite"], what="sprite") for files in final.outputs]
+            # 3. The worker wrote into its own data dir: copy the files into OUT.
+            copied = await anyio.to_thread.run_sync(
+                lambda: copy_outputs(final.outputs, out_dir, force=force)
+            )
+            if copied.remote:
+                raise InputError(
+                    f"the worker at {link.address} is on another machine: its files "
+                    f"({copied.remote[0]}...) are not under this project root"
+                )
+            files = [{role: str(path) for role, path in image.items()} for image in copied.images]
+            sprites = [Path(image["sprite"]) for image in files]
             metadata = {
                 "job": final.id,
                 "model": request.model,
                 "size": list(request.size),
                 "seeds": list(request.seeds()),
-                "files": final.outputs,
+                "files": files,
                 "request": request.to_dict(),
                 "seconds": round((final.finished or 0.0) - (final.started or 0.0), 3),
             }

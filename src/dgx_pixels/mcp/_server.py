@@ -72,7 +72,11 @@ def build_server(config: ServerConfig) -> tuple[MCPServer[Any], WorkerLink]:
     """The server for ``config``, and its worker link (close it when the server stops)."""
     root = ProjectRoot.at(config.root)
     link = WorkerLink(
-        address=config.worker, model=config.model, data_dir=config.data_dir, spawn=config.spawn
+        address=config.worker,
+        model=config.model,
+        data_dir=config.data_dir,
+        spawn=config.spawn,
+        roots=(str(root.path),),
     )
     server = _GalleryServer(root, name="dgx-pixels", version=__version__, instructions=INSTRUCTIONS)
     register_image_tools(server, root)

@@ -57,10 +57,12 @@ from dgx_pixels.pixel.pixelize import DOWNSCALE_METHODS, downscale
 from dgx_pixels.pixel.quantize import extract_palette, map_to_palette
 from dgx_pixels.pixel.restore import restore
 
-__all__ = ["SAMPLING_METHODS", "PixelSpec", "lock_palette", "to_pixel_art"]
+__all__ = ["SAMPLING_METHODS", "WRAPS", "PixelSpec", "lock_palette", "to_pixel_art"]
 
 #: "grid": cell sampling of pseudo pixel art (restore); the others: a downscale.
 SAMPLING_METHODS = ("grid", *DOWNSCALE_METHODS)
+#: The axes along which a seamless tile wraps (see ``to_pixel_art``'s ``wrap``).
+WRAPS = ("none", "x", "y", "xy")
 
 
 def _bad(field: str, message: str) -> InputError:
@@ -206,7 +208,11 @@ def _sample(image: Image.Image, spec: PixelSpec) -> Image.Image:
 
 def _prepare(image: Image.Image, spec: PixelSpec) -> Image.Image:
     """Steps 1-3: the true-size sprite with its background and strays handled."""
-    small = _sample(image, spec)
+    return _clean(_sample(image, spec), spec)
+
+
+def _clean(small: Image.Image, spec: PixelSpec) -> Image.Image:
+    """Steps 2-3 on a sampled sprite: the background, then stray pixels."""
     if spec.background == "keep":
         small = binarize_alpha(small)
         bg = None
@@ -229,7 +235,20 @@ def _palette_for(small: Image.Image, spec: PixelSpec) -> Palette | None:
     return extract_palette(small, n, seed=spec.seed)
 
 
-def to_pixel_art(image: Image.Image, spec: PixelSpec) -> Image.Image:
+def _repeat(small: Image.Image, wrap: str) -> Image.Image:
+    """Three copies side by side along each axis in ``wrap``: the tile with its wrap around it."""
+    a = rgba_array(small)
+    a = np.tile(a, (3 if "y" in wrap else 1, 3 if "x" in wrap else 1, 1))
+    return to_image(a)
+
+
+def _centre(big: Image.Image, size: tuple[int, int], wrap: str) -> Image.Image:
+    x = size[0] if "x" in wrap else 0
+    y = size[1] if "y" in wrap else 0
+    return big.crop((x, y, x + size[0], y + size[1]))
+
+
+def to_pixel_art(image: Image.Image, spec: PixelSpec, *, wrap: str = "none") -> Image.Image:
     """Turn ``image`` into pixel art as ``spec`` says (see the module doc for the steps).
 
     Parameters
@@ -238,6 +257,11 @@ def to_pixel_art(image: Image.Image, spec: PixelSpec) -> Image.Image:
         AI pseudo pixel art (``sampling="grid"``) or any picture; not changed.
     spec : PixelSpec
         What the output must be.
+    wrap : {"none", "x", "y", "xy"}
+        A seamless tile's wrap: after sampling, the steps that look at
+        neighbours (background, cleanup, dithering, outline) see the tile as a
+        torus along these axes (they run on the tile repeated 3 times along
+        each, and the middle copy is kept), so the wrap survives.
 
     Returns
     -------
@@ -263,8 +287,14 @@ def to_pixel_art(image: Image.Image, spec: PixelSpec) -> Image.Image:
     check_image(image)
     if not isinstance(spec, PixelSpec):
         raise InputError(f"spec must be a PixelSpec, got {type(spec).__name__}")
-    # 1.-3. sample, background, cleanup
-    small = _prepare(image, spec)
+    if wrap not in WRAPS:
+        raise InputError(f"wrap must be one of {', '.join(WRAPS)}, got {wrap!r}")
+    # 1.-3. sample, background, cleanup (on the torus when the tile wraps)
+    small = _sample(image, spec)
+    size = small.size
+    if wrap != "none":
+        small = _repeat(small, wrap)
+    small = _clean(small, spec)
     # 4. palette
     palette = _palette_for(small, spec)
     if palette is not None:
@@ -280,7 +310,7 @@ def to_pixel_art(image: Image.Image, spec: PixelSpec) -> Image.Image:
         clear = rgba[..., 3] < 128
         rgba[clear] = (*parse_hex_colour(spec.background), 255)
         small = to_image(rgba)
-    return small
+    return small if wrap == "none" else _centre(small, size, wrap)
 
 
 def lock_palette(spec: PixelSpec, images: Sequence[Image.Image]) -> PixelSpec:

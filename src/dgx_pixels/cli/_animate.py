@@ -1,0 +1,297 @@
+"""``dgx-pixels animate``: a character -> one animation asset.
+
+``PROMPT --action walk --frames 4 --directions 4`` draws the frames with the
+model (one canvas per direction, sliced; one palette; see
+``dgx_pixels.sprites._generated``); ``--from SPRITE`` makes the user's sprite
+the character. ``--from SPRITE --effect NAME`` makes a model-free effect
+(idle bob, hit flash, ...), exact and instant on a CPU. The asset is one
+folder (``docs/assets.md``) inside ``--out``. Runs in this process.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dgx_pixels.cli._generate import engine_options, given_options, request_options
+
+__all__ = ["animate"]
+
+#: The largest sprite an effect takes (the manifest's largest cell).
+MAX_SPRITE = 1024
+#: The widest canvas of one direction's frames (GenerationRequest's largest side).
+MAX_CANVAS = 512
+
+_EFFECT_NAMES = (
+    "idle-bob",
+    "hit-flash",
+    "squash-stretch",
+    "blink",
+    "dissolve",
+    "fade-out",
+    "palette-swap",
+    "outline-pulse",
+)
+
+
+@click.command("animate")
+@click.argument("prompt", required=False)
+@click.option(
+    "--from",
+    "from_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The sprite to animate (a true-resolution PNG); its palette is kept exactly.",
+)
+@click.option(
+    "--effect",
+    type=click.Choice(_EFFECT_NAMES),
+    help="A model-free effect made from the --from sprite alone (no model).",
+)
+@click.option(
+    "--action",
+    metavar="NAME|TEXT",
+    help="idle, walk, run, attack, hurt, death, or your own words [idle].",
+)
+@click.option("--frames", type=click.IntRange(2, 16), help="Frames, 2-16 [4, or the effect's].")
+@click.option(
+    "--directions",
+    type=click.Choice(["1", "4", "8"]),
+    help="1 (down), 4 (down, left, right, up) or 8 [1].",
+)
+@click.option(
+    "--fps", type=click.FloatRange(0.1, 100), help="Frames per second [8, or the effect's]."
+)
+@request_options
+@click.option("--background", help="transparent, keep or #rrggbb [transparent].")
+@click.option("--fast", is_flag=True, default=None, help="Few steps without CFG (LCM).")
+@click.option(
+    "--preview-scale",
+    type=click.IntRange(1, 32),
+    default=8,
+    show_default=True,
+    help="Screen pixels per sprite pixel in preview.gif (nearest).",
+)
+@click.option("--out", type=click.Path(file_okay=False), help="Output folder [outputs/DATE].")
+@click.option("--force", is_flag=True, help="Replace an existing asset folder.")
+@engine_options
+def animate(
+    prompt: str | None,
+    from_path: Path | None,
+    effect: str | None,
+    action: str | None,
+    frames: int | None,
+    directions: str | None,
+    fps: float | None,
+    size_text: str | None,
+    loras: tuple[str, ...],
+    preview_scale: int,
+    out: str | None,
+    force: bool,
+    device: str | None,
+    dtype: str | None,
+    memory: str | None,
+    **options: Any,
+) -> None:
+    """Animate a character; write one animation asset.
+
+    With PROMPT (and optionally --from SPRITE) a model draws --frames of
+    --action in --directions, all in one palette. With --from SPRITE --effect
+    NAME a model-free effect is made instantly. The asset folder holds every
+    frame at true resolution under frames/, sheet.png (rows = directions,
+    columns = frames), preview.gif and manifest.json (rects, durations, tags,
+    pivot at the feet, the request, consistency measures).
+    """
+    from dgx_pixels.errors import InputError
+
+    given = given_options(options, size_text, loras)
+    if effect is not None:
+        if from_path is None:
+            raise InputError("--effect needs --from SPRITE (the sprite to animate)")
+        if prompt is not None or action is not None or directions is not None or given:
+            raise InputError(
+                "--effect is model-free: give only --from, --frames, --fps, --preview-scale, "
+                "--out and --force with it"
+            )
+        _effect(from_path, effect, frames, fps, preview_scale, out, force)
+        return
+    if prompt is None and from_path is None:
+        raise click.UsageError("missing PROMPT (or --from SPRITE)")
+    _generated(
+        prompt, from_path, action or "idle", frames or 4, int(directions or 1), fps,
+        preview_scale, out, force, given, (device, dtype, memory),
+    )  # fmt: skip
+
+
+def _generated(
+    prompt: str | None,
+    from_path: Path | None,
+    action: str,
+    frames: int,
+    directions: int,
+    fps: float | None,
+    preview_scale: int,
+    out: str | None,
+    force: bool,
+    given: dict[str, Any],
+    placement: tuple[str | None, str | None, str | None],
+) -> None:
+    from dgx_pixels.assets import asset_stem, slugify
+    from dgx_pixels.cli._assets import plan_asset
+    from dgx_pixels.cli._generate import _ProgressBar, load_engine
+    from dgx_pixels.engine import check_request
+    from dgx_pixels.errors import InputError
+    from dgx_pixels.image_files import read_image
+    from dgx_pixels.request import GenerationRequest
+    from dgx_pixels.sprites import (
+        DIRECTIONS,
+        animation_asset,
+        check_preview,
+        make_animation,
+        palette_of,
+    )
+
+    # 1. The request and the sprite, checked before anything loads.
+    if len(action) > 100 or not action.strip():
+        raise InputError(f"--action must be 1-100 characters, got {len(action)}")
+    sprite = None
+    if "count" in given:
+        raise InputError(
+            "--count does not apply here: an animation is one asset; use --frames and --directions"
+        )
+    if from_path is not None:
+        sprite = read_image(from_path)
+        colours = palette_of([sprite])
+        if not colours:
+            raise InputError(f"{from_path}: has more than 256 colours; pixelize it first")
+        if "palette" in given:
+            raise InputError("--from keeps the sprite's own palette; leave out --palette")
+        given["palette"] = ",".join(colours)
+        given.setdefault("size", sprite.size)
+        if tuple(given["size"]) != sprite.size:
+            raise InputError(f"--size must be the sprite's size {sprite.width}x{sprite.height}")
+    given.setdefault("palette", "auto:16")
+    out_folder = given.pop("out", out)
+    if prompt is not None:
+        subject = prompt
+    else:  # the sprite's file name says what it is: knight.png -> "knight"
+        assert from_path is not None
+        subject = " ".join(slugify(from_path.stem).split("-"))
+    w, h = given.get("size", (32, 32))
+    if w * frames > MAX_CANVAS:
+        raise InputError(
+            f"{frames} frames of {w} px make a {w * frames} px canvas; the most is {MAX_CANVAS} px"
+        )
+    check_preview((w, h), directions, preview_scale)
+    request = GenerationRequest(prompt=subject, **given)
+    check_request(request.replace(size=(w * frames, h)))
+    out_dir = Path(out_folder or Path("outputs") / datetime.date.today().isoformat())
+    assert request.seed is not None
+    name = f"{asset_stem(subject, request.seed)}-{slugify(action)[:20]}"
+    folder, _ = plan_asset(out_dir / name, force=force)
+    if request.model.startswith("random:"):
+        click.echo(f"note: {request.model} has random weights: its frames are noise", err=True)
+    # 2. Draw.
+    click.echo(f"loading {request.model} ...", err=True)
+    engine = load_engine(request.model, *placement)
+    bar = _ProgressBar()
+    try:
+        rows, canvases, palette = make_animation(
+            engine, request, action=action, frames=frames, directions=directions,
+            from_sprite=sprite, on_step=bar,
+        )  # fmt: skip
+    finally:
+        bar.close()
+    # 3. The asset.
+    duration = max(1, round(1000 / (fps or 8.0)))
+    tag = slugify(action)[:40]
+    colours_used = palette_of([f for row in rows.values() for f in row])
+    locked = tuple(palette.split(",")) if palette and palette.startswith("#") else colours_used
+    bundle = animation_asset(
+        name=name,
+        action=tag,
+        rows=rows,
+        durations_ms=[duration] * frames,
+        loop=action not in ("death", "hurt"),
+        pivot=(w // 2, h - 1),
+        palette=tuple(c.lower() for c in locked),
+        preview_scale=preview_scale,
+        request={
+            "command": "animate",
+            "request": request.to_dict(),
+            "action": action,
+            "frames": frames,
+            "directions": list(DIRECTIONS[directions]),
+            "from": None if from_path is None else str(from_path),
+            "canvases": [r.prompt for r in canvases],
+        },
+    )
+    bundle.write(folder, force=force)
+    click.echo(str(folder))
+    click.echo(f"{action}: {frames} frames x {directions} direction(s), {w}x{h}", err=True)
+
+
+def _effect(
+    from_path: Path,
+    effect: str,
+    frames: int | None,
+    fps: float | None,
+    preview_scale: int,
+    out: str | None,
+    force: bool,
+) -> None:
+    from dgx_pixels.assets import slugify
+    from dgx_pixels.cli._assets import plan_asset
+    from dgx_pixels.errors import InputError
+    from dgx_pixels.image_files import read_image
+    from dgx_pixels.sprites import (
+        EFFECTS,
+        animation_asset,
+        check_preview,
+        effect_frames,
+        foot_point,
+        palette_of,
+    )
+
+    # 1. Where the asset goes, before any work.
+    name = f"{slugify(from_path.stem)}-{effect}"
+    out_dir = Path(out or Path("outputs") / datetime.date.today().isoformat())
+    folder, _ = plan_asset(out_dir / name, force=force)
+    # 2. The sprite and its frames.
+    sprite = read_image(from_path)
+    if max(sprite.size) > MAX_SPRITE:
+        raise InputError(f"{from_path}: sprites are at most {MAX_SPRITE} px a side")
+    check_preview(sprite.size, 1, preview_scale)
+    colours = palette_of([sprite])
+    if not colours:
+        raise InputError(
+            f"{from_path}: has more than 256 colours, so it is not pixel art; "
+            "make it one first (dgx-pixels pixelize)"
+        )
+    spec = EFFECTS[effect]
+    made = effect_frames(sprite, effect, frames=frames)
+    duration = spec.duration_ms if fps is None else max(1, round(1000 / fps))
+    # 3. The asset.
+    bundle = animation_asset(
+        name=name,
+        action=effect,
+        rows={"down": made},
+        durations_ms=[duration] * len(made),
+        loop=spec.loop,
+        pivot=foot_point(sprite),
+        palette=colours if spec.keeps_palette else None,
+        preview_scale=preview_scale,
+        request={
+            "command": "animate",
+            "from": str(from_path),
+            "effect": effect,
+            "frames": len(made),
+            "duration_ms": duration,
+            "preview_scale": preview_scale,
+        },
+    )
+    bundle.write(folder, force=force)
+    click.echo(str(folder))
+    click.echo(f"{effect}: {len(made)} frames {sprite.width}x{sprite.height}", err=True)
