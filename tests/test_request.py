@@ -75,6 +75,29 @@ def test_lora_parse() -> None:
         LoraRef.parse("x:9")
 
 
+@pytest.mark.parametrize("value", ["#abc", "#1a1c2c", "1a1c2c", "transparent", "keep"])
+def test_a_background_the_request_accepts_the_pixel_spec_accepts(value: str) -> None:
+    from dgx_pixels.pixel.spec import PixelSpec
+
+    assert GenerationRequest(prompt="x", background=value).background == value
+    assert PixelSpec(background=value).background == value
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("background", "pink"), ("background", "#abcd"), ("dither", "dots")]
+)
+def test_request_and_pixel_spec_refuse_alike_with_one_message(field: str, value: str) -> None:
+    from dgx_pixels.errors import InputError
+    from dgx_pixels.pixel.spec import PixelSpec
+
+    with pytest.raises(RequestError) as by_request:
+        GenerationRequest(prompt="x", **{field: value})  # type: ignore[arg-type]
+    with pytest.raises(InputError) as by_spec:
+        PixelSpec(**{field: value})  # type: ignore[arg-type]
+    assert by_request.value.message == by_spec.value.message
+    assert repr(value) in by_spec.value.message
+
+
 def test_drawing_size_is_a_declared_field() -> None:
     r = GenerationRequest(prompt="x", size=(16, 16), drawing_size=(512, 512))
     assert r.to_dict()["drawing_size"] == [512, 512]

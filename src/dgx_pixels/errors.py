@@ -15,13 +15,17 @@ decides exit codes (see ``dgx_pixels.cli``)::
     ├── ModelError                    exit 5  a model cannot be found, loaded or used
     │   └── ModelNotFoundError                not cached and cannot be downloaded
     ├── GenerationError               exit 6  the engine failed while generating
+    │   ├── DeviceError                       the GPU failed (out of memory, CUDA error): transient
     │   └── Interrupted                       cancelled through the interrupt flag
     └── JobError                      exit 7  the job system
         ├── WorkerUnavailableError            no worker answers at the address
-        └── ProtocolError                     a malformed or incompatible message
+        ├── ProtocolError                     a malformed or incompatible message
+        └── StoreError                        the job store (SQLite) failed: disk full, locked...
 
 Errors carry context (a path, a job id, a stage) as keyword arguments; the
-message already names the bad value, so the context is for programs.
+message already names the bad value, so the context is for programs. An error
+whose class is ``transient`` may not happen again on a retry (the worker runs
+such a job again, up to its attempts); every other one would.
 
 >>> err = InputError("size must be at least 1, got 0", option="size")
 >>> str(err), err.context, err.exit_code
@@ -33,6 +37,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "DeviceError",
     "DgxPixelsError",
     "GenerationError",
     "ImageReadError",
@@ -47,6 +52,7 @@ __all__ = [
     "PaletteError",
     "ProtocolError",
     "RequestError",
+    "StoreError",
     "WorkerUnavailableError",
 ]
 
@@ -55,6 +61,8 @@ class DgxPixelsError(Exception):
     """Base of every error dgx_pixels raises on purpose."""
 
     exit_code: ClassVar[int] = 1
+    #: Whether running the same thing again may succeed (see :class:`DeviceError`).
+    transient: ClassVar[bool] = False
 
     def __init__(self, message: str, **context: Any) -> None:
         super().__init__(message)
@@ -112,6 +120,15 @@ class GenerationError(DgxPixelsError):
     exit_code = 6
 
 
+class DeviceError(GenerationError):
+    """The device failed while drawing: out of memory, a CUDA error, a lost GPU.
+
+    Not the request's fault, so worth another try (the worker retries it).
+    """
+
+    transient = True
+
+
 class Interrupted(GenerationError):
     """Generation stopped because its interrupt flag was set."""
 
@@ -128,3 +145,7 @@ class WorkerUnavailableError(JobError):
 
 class ProtocolError(JobError):
     """A message that is malformed, too large or of another protocol version."""
+
+
+class StoreError(JobError):
+    """The job store's database failed (a full disk, a lock held too long, a broken file)."""

@@ -19,15 +19,18 @@ PosixPath('/d/outputs')
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from dgx_pixels.errors import InputError
 
-__all__ = ["APP_NAME", "DATA_DIR_ENV", "DataDir", "data_dir"]
+__all__ = ["APP_NAME", "DATA_DIR_ENV", "PRIVATE_MODE", "DataDir", "data_dir"]
 
 APP_NAME = "dgx-pixels"
 DATA_DIR_ENV = "DGX_PIXELS_DATA_DIR"
+#: The data directory's mode: only its owner may enter it.
+PRIVATE_MODE = 0o700
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -97,7 +100,21 @@ class DataDir:
         return self.root / "worker.json"
 
     def create(self) -> DataDir:
-        """Create the folders (private to the user) and return ``self``."""
-        for folder in (self.root, self.outputs, self.logs):
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Create the folders, make the root private (0700), and return ``self``.
+
+        Every entry point that writes into the data directory calls this first,
+        so the job store, the log and the keys are never readable by other
+        users, however the directory was made (by hand, by an older version).
+        Raises :class:`~dgx_pixels.errors.InputError` when it cannot.
+        """
+        try:
+            for folder in (self.root, self.outputs, self.logs):
+                folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_MODE)
+            if stat.S_IMODE(self.root.stat().st_mode) != PRIVATE_MODE:
+                self.root.chmod(PRIVATE_MODE)
+        except OSError as exc:
+            raise InputError(
+                f"cannot prepare the data directory {self.root}: {exc.strerror or exc}",
+                path=str(self.root),
+            ) from None
         return self

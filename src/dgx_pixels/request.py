@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dgx_pixels._pixel_options import BACKGROUNDS, DITHER_MODES, check_background, check_dither
 from dgx_pixels.errors import RequestError
 
 __all__ = [
@@ -49,10 +50,9 @@ DEFAULT_NEGATIVE = (
     "cropped, out of frame, multiple views"
 )
 
-DITHERS = ("none", "ordered", "error-diffusion")
+DITHERS = DITHER_MODES
 #: Seamless (wrap-around) drawing along no axis, x, y or both: circular padding in the model.
 SEAMLESS = ("none", "x", "y", "xy")
-BACKGROUNDS = ("transparent", "keep")  # or a colour "#rrggbb"
 
 #: The largest sprite side we generate. SDXL draws about 1024 px; a sprite side
 #: above 512 would leave fewer than two drawn pixels per sprite pixel.
@@ -161,13 +161,8 @@ class GenerationRequest:
             raise RequestError(f"steps must be between 1 and 200, got {self.steps}")
         if not 0.0 <= self.guidance <= 30.0:
             raise RequestError(f"guidance must be between 0 and 30, got {self.guidance}")
-        if self.dither not in DITHERS:
-            raise RequestError(f"dither must be one of {', '.join(DITHERS)}, got {self.dither!r}")
-        if self.background not in BACKGROUNDS and not _is_hex_colour(self.background):
-            raise RequestError(
-                "background must be transparent, keep or a colour like #1a1c2c, "
-                f"got {self.background!r}"
-            )
+        check_dither(self.dither, error=RequestError)  # the rules PixelSpec applies too
+        check_background(self.background, error=RequestError)
         if not 0.0 < self.strength <= 1.0:
             raise RequestError(f"strength must be in (0, 1], got {self.strength}")
         if self.seamless not in SEAMLESS:
@@ -243,8 +238,3 @@ def _lora_from_data(data: Any) -> LoraRef:
     if isinstance(data, Mapping):
         return LoraRef(str(data.get("id", "")), float(data.get("weight", 1.0)))
     return LoraRef.parse(str(data))
-
-
-def _is_hex_colour(text: str) -> bool:
-    digits = text[1:] if text.startswith("#") else ""
-    return len(digits) == 6 and all(c in "0123456789abcdefABCDEF" for c in digits)

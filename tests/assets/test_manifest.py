@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,21 @@ def test_write_asset_publishes_the_whole_folder(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["blob-walk"]  # no staging folder left
     with Image.open(folder / "preview.gif") as gif:
         assert gif.format == "GIF"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_an_asset_folder_gets_the_mode_mkdir_gives(tmp_path: Path, umask: int) -> None:
+    m = animation()
+    old = os.umask(umask)
+    try:
+        (tmp_path / "by-mkdir").mkdir()
+        folder = write_asset(tmp_path / "blob-walk", m, files_of(m))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == stat.S_IMODE(
+        (tmp_path / "by-mkdir").stat().st_mode
+    )
+    assert stat.S_IMODE((folder / MANIFEST_NAME).stat().st_mode) == 0o666 & ~umask
 
 
 def test_write_asset_never_replaces_without_force(tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -133,24 +136,49 @@ def test_nothing_is_overwritten_without_force(tmp_path: Path) -> None:
     assert (tmp_path / "a-knight-side-view-12.json").exists()
 
 
+def disk_fills_after(monkeypatch: pytest.MonkeyPatch, files: int, error: BaseException) -> None:
+    """Make the ``files``-th file write onwards raise ``error`` (at the byte-writing call)."""
+    import dgx_pixels.image_files as image_files
+
+    calls = {"n": 0}
+    real = image_files._write_all
+
+    def flaky(f: Any, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] > files:
+            raise error
+        real(f, data)
+
+    monkeypatch.setattr(image_files, "_write_all", flaky)
+
+
+def repainted(result: GenerationResult) -> GenerationResult:
+    """The same result (same file names) with other pixels."""
+    images = [
+        dataclasses.replace(im, sprite=Image.new("RGBA", im.sprite.size, (0, 200, 0, 255)))
+        for im in result.images
+    ]
+    return dataclasses.replace(result, images=images)
+
+
 def test_a_failed_write_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dgx_pixels.assets._store as store
-
-    calls = {"n": 0}
-    real = store.write_png
-
-    def flaky(*args: object, **kwargs: object) -> Path:
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt  # Ctrl-C half-way through the second image
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store, "write_png", flaky)
+    disk_fills_after(monkeypatch, 4, KeyboardInterrupt())  # Ctrl-C half-way through image 2
     with pytest.raises(KeyboardInterrupt):
         save_result(make_result(), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_keeps_the_earlier_set_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = save_result(make_result(), tmp_path)
+    before = {p: p.read_bytes() for files in first for p in files.all()}
+    disk_fills_after(monkeypatch, 5, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(OSError, match="No space left"):
+        save_result(repainted(make_result()), tmp_path, force=True)
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == before  # no mix, no temp files
 
 
 def test_reading_metadata_that_is_not_ours(tmp_path: Path) -> None:

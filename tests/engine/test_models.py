@@ -48,6 +48,12 @@ def test_model_ids_resolve(tmp_path: Path) -> None:
     assert resolve_model(str(checkpoint)).kind == "file"
 
 
+def test_a_models_weight_size_is_on_its_spec() -> None:
+    assert resolve_model("random:sdxl-tiny").weights_gib_16 == pytest.approx(0.01)
+    assert resolve_model("pixel-art-xl").weights_gib_16 == pytest.approx(6.5)
+    assert resolve_model("someone/some-sdxl").weights_gib_16 == pytest.approx(6.5)
+
+
 def test_bad_model_ids(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="unknown random model"):
         resolve_model("random:sd3")

@@ -20,8 +20,14 @@ from typing import Any
 
 from PIL import Image
 
-from dgx_pixels.errors import GenerationError, Interrupted, ModelNotFoundError, PaletteError
-from dgx_pixels.image_files import write_atomic, write_png
+from dgx_pixels.errors import (
+    DeviceError,
+    GenerationError,
+    Interrupted,
+    ModelNotFoundError,
+    PaletteError,
+)
+from dgx_pixels.image_files import FileSet, png_bytes
 from dgx_pixels.request import GenerationRequest
 
 
@@ -66,8 +72,10 @@ class FakeGenerator:
         b.batches.append([r.prompt for r in requests])
         if any(r.prompt.startswith("explode") for r in requests):
             raise GenerationError("the fake engine was asked to fail")
-        if any(r.prompt.startswith("crash") for r in requests):
-            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        if any(r.prompt.startswith("crash") for r in requests):  # what the engine raises
+            raise DeviceError("CUDA error: an illegal memory access was encountered")
+        if any(r.prompt.startswith("bug") for r in requests):  # not an error of ours: a bug
+            raise KeyError("latents")
         total = requests[0].steps
         t0 = time.monotonic()
         for step in range(1, total + 1):
@@ -122,14 +130,14 @@ class FakeBackend:
         return FakeGenerator(model_id, self)
 
     def save(self, result: Any, out_dir: Path, *, force: bool) -> list[dict[str, str]]:
+        """Two files per image, written as one set (all or none), like ``save_result``."""
         slug = "-".join(result.request.prompt.split())[:40]
         files = []
-        for image in result.images:
-            sprite = write_png(image.sprite, out_dir / f"{slug}-{image.seed}.png", force=force)
-            meta = write_atomic(
-                json.dumps(result.request.to_dict()).encode(),
-                out_dir / f"{slug}-{image.seed}.json",
-                force=force,
-            )
-            files.append({"sprite": str(sprite), "metadata": str(meta)})
+        with FileSet(force=force) as written:
+            for image in result.images:
+                sprite = out_dir / f"{slug}-{image.seed}.png"
+                meta = out_dir / f"{slug}-{image.seed}.json"
+                written.add(png_bytes(image.sprite), sprite)
+                written.add(json.dumps(result.request.to_dict()).encode(), meta)
+                files.append({"sprite": str(sprite), "metadata": str(meta)})
         return files

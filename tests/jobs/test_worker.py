@@ -199,15 +199,27 @@ def test_run_waits_and_raises_the_jobs_own_error(start_worker) -> None:
         assert info.value.exit_code == 6
 
 
-def test_an_unexpected_error_is_retried_up_to_max_attempts(start_worker) -> None:
+def test_a_device_error_is_retried_up_to_max_attempts(start_worker) -> None:
     w = start_worker(max_attempts=2)
     with w.client() as c:
         job = c.submit(req("crash the gpu"))
         [*_, last] = c.watch(job.id)
         record = c.status(job.id)
     assert isinstance(last, p.Failed)
-    assert (record.state, record.attempts, record.error_kind) == ("failed", 2, "internal")
+    assert (record.state, record.attempts, record.error_kind) == ("failed", 2, "device")
     assert w.backend.batches == [["crash the gpu"], ["crash the gpu"]]
+
+
+def test_an_error_not_marked_transient_is_not_retried(start_worker) -> None:
+    w = start_worker(max_attempts=3)
+    with w.client() as c:
+        job = c.submit(req("bug in a backend"))
+        [*_, last] = c.watch(job.id)
+        record = c.status(job.id)
+        assert isinstance(list(c.watch(c.submit(req("fine")).id))[-1], p.Done)
+    assert isinstance(last, p.Failed)
+    assert (record.state, record.attempts, record.error_kind) == ("failed", 1, "internal")
+    assert w.backend.batches[0] == ["bug in a backend"]
 
 
 def test_a_failing_request_does_not_sink_its_batch_partners(start_worker) -> None:

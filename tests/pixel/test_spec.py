@@ -123,3 +123,10 @@ def test_input_is_never_changed() -> None:
     before = img.tobytes()
     to_pixel_art(img, PixelSpec(size=(32, 32), palette="auto:4", outline="darker"))
     assert img.tobytes() == before
+
+
+@pytest.mark.parametrize("sampling", ["grid", "box", "contrast"])
+def test_a_scale_that_leaves_no_cell_is_an_error_for_every_sampling(sampling: str) -> None:
+    image = Image.new("RGB", (64, 64), (200, 30, 60))
+    with pytest.raises(InputError, match="scale 200 is larger than the 64x64 image"):
+        to_pixel_art(image, PixelSpec(scale=200, sampling=sampling))  # 0.32 cells: none

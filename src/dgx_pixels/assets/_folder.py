@@ -23,7 +23,7 @@ from PIL import Image
 
 from dgx_pixels.assets._manifest import MANIFEST_NAME, Manifest
 from dgx_pixels.errors import ManifestError, OutputExistsError
-from dgx_pixels.image_files import write_atomic, write_png
+from dgx_pixels.image_files import make_temporary_folder, write_atomic, write_png
 
 __all__ = ["AssetData", "encode_gif", "write_asset"]
 
@@ -60,7 +60,7 @@ def write_asset(
         )
     # 2. Write the set into a temporary sibling folder, the manifest last.
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    staging = make_temporary_folder(target)  # mkdir's mode (umask), not mkdtemp's 0700
     try:
         for name, data in files.items():
             path = staging / name

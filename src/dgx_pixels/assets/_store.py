@@ -7,14 +7,15 @@ For each image, with ``NAME = <slug>-<seed>``::
     NAME.raw.png    the model's drawing before pixel processing (to re-process it)
     NAME.json       the sidecar: request, model, LoRA and file hashes, versions, timings
 
-Every file is written atomically. Existing files are checked for before
-anything is written, and if writing stops part-way (an error, Ctrl-C) the
-files this call wrote are removed again.
+A result's files are written as one set (:class:`~dgx_pixels.image_files.FileSet`):
+existing files are checked for before anything is written, every file goes
+to a temporary name first, and only when all are on disk are they moved into
+place; if writing stops part-way (a full disk, an error, Ctrl-C) none of the
+set is left behind.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -25,7 +26,7 @@ from pathlib import Path
 from dgx_pixels.assets._metadata import PNG_KEY, a1111_parameters, image_metadata
 from dgx_pixels.engine._types import GenerationResult
 from dgx_pixels.errors import OutputExistsError
-from dgx_pixels.image_files import write_atomic, write_png
+from dgx_pixels.image_files import FileSet, png_bytes
 from dgx_pixels.pixel.preview import upscale
 from dgx_pixels.request import GenerationRequest
 
@@ -91,17 +92,11 @@ def save_result(
     ]
     if not force:
         check_free(planned)
-    # 2. Write, undoing this call's files if anything stops it.
-    written: list[Path] = []
-    try:
-        for index, files in enumerate(planned):
-            _write_image(result, index, files, written, force=force)
-    except BaseException:
-        if not force:
-            for path in written:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-        raise
+    # 2. Write the whole set beside its targets, then move it into place: a full
+    #    disk or Ctrl-C leaves none of it (and no file it would have replaced).
+    with FileSet(force=force) as files:
+        for index, paths in enumerate(planned):
+            _write_image(result, index, paths, files)
     return planned
 
 
@@ -129,10 +124,8 @@ def _files_for(out: Path, stem: str) -> AssetFiles:
     )
 
 
-def _write_image(
-    result: GenerationResult, index: int, files: AssetFiles, written: list[Path], *, force: bool
-) -> None:
-    """Write one image's four files, adding each path to ``written`` as soon as it exists."""
+def _write_image(result: GenerationResult, index: int, paths: AssetFiles, files: FileSet) -> None:
+    """Stage one image's four files in ``files``."""
     image = result.images[index]
     meta = image_metadata(result, index)
     text = {
@@ -142,12 +135,13 @@ def _write_image(
     preview = upscale(image.sprite, factor=PREVIEW_SCALE)
     hashes = {}
     for role, picture, path in (
-        ("sprite", image.sprite, files.sprite),
-        ("preview", preview, files.preview),
-        ("raw", image.raw, files.raw),
+        ("sprite", image.sprite, paths.sprite),
+        ("preview", preview, paths.preview),
+        ("raw", image.raw, paths.raw),
     ):
-        written.append(write_png(picture, path, force=force, text=text))
-        hashes[role] = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        data = png_bytes(picture, text=text)
+        files.add(data, path)
+        hashes[role] = {"file": path.name, "sha256": hashlib.sha256(data).hexdigest()}
     sidecar = {**meta, "files": hashes}
     document = json.dumps(sidecar, indent=2, sort_keys=True) + "\n"
-    written.append(write_atomic(document.encode("utf-8"), files.metadata, force=force))
+    files.add(document.encode("utf-8"), paths.metadata)

@@ -112,7 +112,7 @@ def worker(
     if init_keys:
         from dgx_pixels.jobs.security import init_keys as make_keys
 
-        for path in make_keys(data.keys, force=force):
+        for path in make_keys(data.create().keys, force=force):
             click.echo(path)
         click.echo(
             "Give clients keys/server.key and keys/client.key_secret (into their own "

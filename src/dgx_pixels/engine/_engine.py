@@ -32,6 +32,7 @@ from dgx_pixels.engine._seamless import circular_padding
 from dgx_pixels.engine._types import GeneratedImage, GenerationResult, LoraInfo, StepInfo, Timings
 from dgx_pixels.engine.models import ModelSpec, resolve_model
 from dgx_pixels.errors import (
+    DeviceError,
     DgxPixelsError,
     GenerationError,
     InputError,
@@ -42,10 +43,6 @@ from dgx_pixels.errors import (
 from dgx_pixels.request import GenerationRequest, LoraRef
 
 __all__ = ["Engine"]
-
-#: Approximate weight size in GiB at 16 bits, for choosing memory options.
-_WEIGHTS_GIB_16 = {"random:sdxl-tiny": 0.01}
-_SDXL_WEIGHTS_GIB_16 = 6.5
 
 
 class _Stop(Exception):
@@ -108,7 +105,7 @@ class Engine:
         spec = resolve_model(model_id)
         check_available(spec)
         placement = place(device, dtype)
-        weights = _WEIGHTS_GIB_16.get(spec.id, _SDXL_WEIGHTS_GIB_16)
+        weights = spec.weights_gib_16
         if placement.dtype_name == "fp32":
             weights *= 2
         plan = choose_memory(placement, weights, memory)
@@ -166,6 +163,21 @@ class Engine:
     def pipeline(self) -> Any:
         """The underlying diffusers text-to-image pipeline (for benchmarks and tests)."""
         return self._pipe
+
+    def warm_up(self) -> float:
+        """Draw one small image through the whole path and return the seconds it took.
+
+        The first draw of a process pays for set-up the later ones do not
+        (kernel selection, memory pools, the pixel toolkit's imports): a worker
+        calls this while it says ``loading``, so its first job runs as fast as
+        the rest. Raises what :meth:`generate` raises.
+        """
+        started = time.perf_counter()
+        request = GenerationRequest(
+            "warm-up", size=(32, 32), steps=2, seed=0, model=self._spec.id, scheduler="euler"
+        )
+        self.generate([request])
+        return time.perf_counter() - started
 
     # -- batching ------------------------------------------------------------
 
@@ -326,7 +338,8 @@ class Engine:
         except DgxPixelsError:
             raise
         except (RuntimeError, ValueError) as exc:
-            raise GenerationError(
+            error = DeviceError if _is_device_failure(exc) else GenerationError
+            raise error(
                 f"generation failed on {self._placement.description}: {_first_line(exc)}",
                 stage="denoise",
             ) from exc
@@ -451,22 +464,58 @@ def _to_sprite(raw: Image.Image, spec: Any, seamless: str) -> Image.Image:
 
 
 def _versions() -> dict[str, str]:
-    import diffusers
-    import peft
+    """The versions that made a result (from package metadata: importing peft or all of
+    transformers just to read a version would cost seconds)."""
     import torch
-    import transformers
 
-    versions = {
-        "dgx_pixels": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "diffusers": diffusers.__version__,
-        "transformers": transformers.__version__,
-        "peft": peft.__version__,
-    }
+    versions = {"dgx_pixels": __version__, "python": platform.python_version()}
+    versions["torch"] = torch.__version__
+    for name in ("diffusers", "transformers", "peft"):
+        versions[name] = _installed_version(name)
     if torch.version.cuda:
         versions["cuda"] = str(torch.version.cuda)
     return versions
+
+
+#: What PyTorch says when the device, not the request, failed (its errors that
+#: have no class of their own are RuntimeErrors with these texts).
+_DEVICE_FAILURES = (
+    "out of memory",
+    "cuda error",
+    "cudnn_status",
+    "cublas_status",
+    "device-side assert",
+    "mps backend",
+    "hip error",
+    "xpu error",
+)
+
+
+def _is_device_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the device failing (out of memory, a CUDA error): worth a retry.
+
+    >>> _is_device_failure(RuntimeError("CUDA error: an illegal memory access was encountered"))
+    True
+    >>> _is_device_failure(RuntimeError("mat1 and mat2 shapes cannot be multiplied (2x3, 4x5)"))
+    False
+    """
+    import torch
+
+    named = (getattr(torch, "OutOfMemoryError", None), getattr(torch, "AcceleratorError", None))
+    kinds = tuple(k for k in named if isinstance(k, type))
+    if kinds and isinstance(exc, kinds):
+        return True
+    text = str(exc).lower()
+    return any(marker in text for marker in _DEVICE_FAILURES)
+
+
+def _installed_version(package: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,25 +22,68 @@ from dgx_pixels.engine._random_models import build_components
 from dgx_pixels.engine.models import SDXL_BASE, ModelSpec, pull_hint, resolve_model
 from dgx_pixels.errors import ModelError, ModelNotFoundError
 
-__all__ = ["apply_memory_plan", "download_model", "load_pipeline", "quiet_libraries"]
+__all__ = [
+    "LIBRARY_LOG",
+    "apply_memory_plan",
+    "download_model",
+    "load_pipeline",
+    "quiet_libraries",
+]
+
+
+#: Where the libraries' advisories go: our log (a worker's ``logs/worker.log``),
+#: at INFO, never the user's terminal.
+LIBRARY_LOG = logging.getLogger("dgx_pixels.engine.libraries")
+
+
+class _ToOurLog(logging.Handler):
+    """Passes a library's log records to :data:`LIBRARY_LOG`: errors as errors, the
+    rest (torchvision fallbacks, deprecations, advice) at INFO."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = logging.ERROR if record.levelno >= logging.ERROR else logging.INFO
+        LIBRARY_LOG.log(level, "%s: %s", record.name, record.getMessage())
+
+
+def _warning_to_log(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    LIBRARY_LOG.info("%s: %s (%s:%d)", category.__name__, message, filename, lineno)
 
 
 @contextlib.contextmanager
 def quiet_libraries() -> Iterator[None]:
-    """Silence diffusers' and transformers' advisory log lines and deprecation notes."""
-    diffusers_logging: Any = importlib.import_module("diffusers.utils.logging")
-    transformers_logging: Any = importlib.import_module("transformers.utils.logging")
+    """Send diffusers', transformers' and Python warnings to our log, not the terminal.
 
-    saved = diffusers_logging.get_verbosity(), transformers_logging.get_verbosity()
-    diffusers_logging.set_verbosity_error()
-    transformers_logging.set_verbosity_error()
+    The libraries' own stderr handlers are swapped for one that forwards to
+    :data:`LIBRARY_LOG` while the block runs; the ``warnings`` they raise are
+    logged the same way. Both are restored afterwards.
+    """
+    library_loggers = []
+    for name in ("diffusers.utils.logging", "transformers.utils.logging"):
+        module: Any = importlib.import_module(name)
+        library_loggers.append(module.get_logger())  # the library's root, configured
+    forward = _ToOurLog()
+    saved = [(lg, list(lg.handlers)) for lg in library_loggers]
+    for lg, handlers in saved:
+        for handler in handlers:
+            lg.removeHandler(handler)
+        lg.addHandler(forward)
     try:
-        with warnings.catch_warnings():  # diffusers 0.42 renames torch_dtype; older ones need it
-            warnings.filterwarnings("ignore", message=".*`torch_dtype` is deprecated")
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # each distinct warning once, into the log
+            warnings.showwarning = _warning_to_log
             yield
     finally:
-        diffusers_logging.set_verbosity(saved[0])
-        transformers_logging.set_verbosity(saved[1])
+        for lg, handlers in saved:
+            lg.removeHandler(forward)
+            for handler in handlers:
+                lg.addHandler(handler)
 
 
 def load_pipeline(

@@ -64,6 +64,8 @@ class ModelSpec:
     ``max_side`` bound each side of a drawing, ``multiple`` is what each side
     must be divisible by. ``cross_attention_dim`` is what a LoRA for this
     model must match. ``loras`` are applied before the request's own.
+    ``weights_gib_16`` is about how much memory its weights take at 16 bits
+    (twice that at fp32), for choosing the memory plan.
     """
 
     id: str
@@ -78,6 +80,7 @@ class ModelSpec:
     fast_lora: str | None = "latent-consistency/lcm-lora-sdxl"
     variant: str | None = None
     description: str = ""
+    weights_gib_16: float = 6.5  # SDXL: UNet, two text encoders and the VAE
 
     @property
     def downloadable(self) -> bool:
@@ -97,6 +100,7 @@ RANDOM_MODELS: dict[str, ModelSpec] = {
         max_side=1024,
         cross_attention_dim=64,
         fast_lora=None,
+        weights_gib_16=0.01,
         description="tiny SDXL-shaped pipeline with random weights (CPU, seconds; for tests)",
     ),
     "random:sdxl": ModelSpec(

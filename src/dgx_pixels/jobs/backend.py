@@ -10,6 +10,7 @@ the same contract: ``on_step`` once per denoising step, and
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
@@ -20,6 +21,8 @@ from PIL import Image
 from dgx_pixels.request import GenerationRequest
 
 __all__ = ["Backend", "EngineBackend", "Generator", "ResultLike", "StepLike"]
+
+log = logging.getLogger(__name__)
 
 
 class StepLike(Protocol):
@@ -70,7 +73,8 @@ class Backend(Protocol):
         ...
 
     def load(self, model_id: str) -> Generator:
-        """Load ``model_id`` (slow); raises ``ModelNotFoundError`` / ``ModelError``."""
+        """Load ``model_id``, ready to draw at full speed (slow); raises
+        ``ModelNotFoundError`` / ``ModelError``."""
         ...
 
     def save(self, result: Any, out_dir: Path, *, force: bool) -> list[dict[str, str]]:
@@ -91,10 +95,15 @@ class EngineBackend:
         check_request(request)
 
     def load(self, model_id: str) -> Generator:
+        """Load the engine and draw once (:meth:`Engine.warm_up`), so a loaded engine is
+        as fast on its first job as on the next ones."""
         from dgx_pixels.engine import Engine  # imports torch lazily, inside the engine
 
-        engine: Generator = Engine.load(model_id, device=self.device, dtype=self.dtype)
-        return engine
+        engine = Engine.load(model_id, device=self.device, dtype=self.dtype)
+        seconds = engine.warm_up()
+        log.info("model %s warmed up (one draw) in %.1f s", model_id, seconds)
+        loaded: Generator = engine
+        return loaded
 
     def save(self, result: Any, out_dir: Path, *, force: bool) -> list[dict[str, str]]:
         from dgx_pixels.assets import save_result

@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Literal, Union
 import msgspec
 
 from dgx_pixels.errors import (
+    DeviceError,
     DgxPixelsError,
     GenerationError,
     ImageReadError,
@@ -53,6 +54,7 @@ from dgx_pixels.errors import (
     PaletteError,
     ProtocolError,
     RequestError,
+    StoreError,
     WorkerUnavailableError,
 )
 from dgx_pixels.jobs.limits import LIMITS
@@ -179,8 +181,10 @@ ERROR_CODES: Mapping[str, type[DgxPixelsError]] = types.MappingProxyType(
         "model": ModelError,
         "model_not_found": ModelNotFoundError,
         "generation": GenerationError,
+        "device": DeviceError,  # out of memory, a CUDA error: transient, retried
         "interrupted": Interrupted,
         "job": JobError,
+        "store": StoreError,  # the job store failed (a full disk...)
         "worker_unavailable": WorkerUnavailableError,
         "protocol": ProtocolError,
         "worker_died": JobError,  # the worker stopped during each of the job's attempts

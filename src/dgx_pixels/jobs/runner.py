@@ -9,8 +9,15 @@ A batch, step by step:
 1. claim the next queued job and its batch partners (one transaction);
 2. clear any half-written temporary files a killed run left in the job folders;
 3. generate, publishing progress per step; a cancel or a drain sets the interrupt;
-4. save each result into its job's folder, replacing files of an earlier run;
+4. save each result into its job's folder as one set of files (all or none),
+   replacing files of an earlier run;
 5. mark each job done with its outputs (one transaction per job).
+
+Whatever goes wrong with one job (its drawing, its saving, a full disk) ends
+that job ``failed`` with the error; the thread goes on. When the store itself
+cannot be written (a full disk fails SQLite too), the outcome is retried
+with back-off until it is recorded; a worker stopped meanwhile leaves the job
+``running``, and the next worker queues it again (``JobStore.recover``).
 
 A job's folder is ``<data>/outputs/<date created>/job-<id>/`` (or the
 request's ``out``), so a job re-run after a crash replaces its own files and
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import logging
 import threading
@@ -30,7 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dgx_pixels.errors import DgxPixelsError, Interrupted
+from dgx_pixels.errors import DgxPixelsError, Interrupted, StoreError
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.backend import Backend, Generator, StepLike
 from dgx_pixels.jobs.store import JobStore, request_of
@@ -144,17 +152,29 @@ class Runner:
         if self._draining.is_set():  # stopped while loading: run nothing
             return
         with JobStore(self._store_path, max_attempts=self._max_attempts) as store:
+            retry = _Backoff()
             while not self._draining.is_set():
                 self._on_state(p.WorkerState.READY)
-                self._metrics.set_job_counts(store.counts())
-                batch = store.claim_batch(self.generator.batch_key, max_size=self._batch_size)
+                self._count(store)
+                try:
+                    batch = store.claim_batch(self.generator.batch_key, max_size=self._batch_size)
+                except StoreError as exc:  # a full disk: no job changed; try again later
+                    log.warning("cannot claim jobs (%s); trying again", exc.message)
+                    retry.wait(self._draining)
+                    continue
+                retry.reset()
                 if not batch:
                     self._wake.wait(timeout=0.5)
                     self._wake.clear()
                     continue
                 self._on_state(p.WorkerState.BUSY)
-                self._metrics.set_job_counts(store.counts())
+                self._count(store)
                 self._run_batch(store, self.generator, batch)
+            self._count(store)
+
+    def _count(self, store: JobStore) -> None:
+        """Update the job-count metrics (a store that fails now leaves them as they were)."""
+        with contextlib.suppress(StoreError):
             self._metrics.set_job_counts(store.counts())
 
     def _run_batch(self, store: JobStore, gen: Generator, batch: list[p.JobRecord]) -> None:
@@ -182,24 +202,16 @@ class Runner:
             except Interrupted:
                 self._end_interrupted(store, batch)
                 return
-            except DgxPixelsError as exc:  # a request or the model is at fault: do not retry
-                if len(batch) > 1:  # one bad request must not sink its batch partners
-                    log.info("batch %s failed (%s); running its jobs one by one", ids, exc)
-                    for job in batch:
-                        self._run_batch(store, gen, [job])
+            except DgxPixelsError as exc:
+                if exc.transient:  # the device failed (out of memory...): run it again
+                    log.warning("batch %s failed, to be retried: %s", ids, exc.message)
+                    self._retry_or_fail(store, batch, exc, exc.message)
                     return
-                self._fail(store, batch[0], exc, exc.message)
+                self._fail_batch(store, gen, batch, exc, exc.message)
                 return
-            except Exception as exc:  # CUDA errors, out of memory: retry up to the limit
+            except Exception as exc:  # a bug in a backend: it would fail again, do not retry
                 log.error("batch %s failed:\n%s", ids, traceback.format_exc())
-                for job in batch:
-                    if job.attempts < self._max_attempts:
-                        store.requeue([job.id], count_attempt=True)
-                        self._publish(
-                            p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt)
-                        )
-                    else:
-                        self._fail(store, job, exc, str(exc))
+                self._fail_batch(store, gen, batch, exc, str(exc))
                 return
             seconds = time.monotonic() - started
             saved = 0
@@ -213,38 +225,101 @@ class Runner:
                 self._cancelled = set()
 
     def _save(self, store: JobStore, job: p.JobRecord, result: Any, seconds: float) -> int:
-        out_dir = job_output_dir(self._outputs_root, job)
+        """Write one job's files (all or none, by the backend) and mark it done or failed."""
         # Our own folder: always replace. A user's folder: replace files only when the
         # submitter said so (--force) or when they are our own, from an earlier attempt.
         force = not job.request.get("out") or job.force or job.attempts > 1
+        out_dir: Path | str = job.request.get("out") or "its folder"
         try:
+            out_dir = job_output_dir(self._outputs_root, job)
             outputs = self._backend.save(result, out_dir, force=force)
         except DgxPixelsError as exc:
             self._fail(store, job, exc, exc.message)
             return 0
-        except OSError as exc:
+        except Exception as exc:  # a full disk, a path the OS refuses: this job fails, not us
+            log.warning("job %d: saving failed:\n%s", job.id, traceback.format_exc())
             self._fail(store, job, exc, f"cannot write to {out_dir}: {exc}")
             return 0
-        store.finish(job.id, outputs)
-        self._publish(p.Done(job=job.id, outputs=outputs, seconds=seconds))
+        if self._record(job.id, "done", functools.partial(store.finish, job.id, outputs)):
+            self._publish(p.Done(job=job.id, outputs=outputs, seconds=seconds))
         return len(outputs)
+
+    def _fail_batch(
+        self,
+        store: JobStore,
+        gen: Generator,
+        batch: list[p.JobRecord],
+        exc: BaseException,
+        message: str,
+    ) -> None:
+        """A request or the model is at fault: fail the job; a batch runs its jobs one by one."""
+        if len(batch) > 1:  # one bad request must not sink its batch partners
+            ids = [j.id for j in batch]
+            log.info("batch %s failed (%s); running its jobs one by one", ids, message)
+            for job in batch:
+                self._run_batch(store, gen, [job])
+            return
+        self._fail(store, batch[0], exc, message)
+
+    def _retry_or_fail(
+        self, store: JobStore, batch: list[p.JobRecord], exc: BaseException, message: str
+    ) -> None:
+        """A transient failure: queue each job again, failing those out of attempts."""
+        for job in batch:
+            if job.attempts < self._max_attempts:
+                self._requeue(store, job, count_attempt=True)
+            else:
+                self._fail(store, job, exc, message)
+        self.wake()
 
     def _end_interrupted(self, store: JobStore, batch: Sequence[p.JobRecord]) -> None:
         with self._lock:
             cancelled = set(self._cancelled)
         for job in batch:
             if job.id in cancelled:
-                store.mark_cancelled(job.id)
-                self._publish(p.Cancelled(job=job.id))
+                cancel = functools.partial(store.mark_cancelled, job.id)
+                if self._record(job.id, "cancelled", cancel):
+                    self._publish(p.Cancelled(job=job.id))
             else:  # a batch partner of a cancelled job, or a drain: run it again later
-                store.requeue([job.id])
-                self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
+                self._requeue(store, job)
         self.wake()
+
+    def _requeue(self, store: JobStore, job: p.JobRecord, *, count_attempt: bool = False) -> None:
+        requeue = functools.partial(store.requeue, [job.id], count_attempt=count_attempt)
+        if self._record(job.id, "queued", requeue):
+            self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
 
     def _fail(self, store: JobStore, job: p.JobRecord, exc: BaseException, message: str) -> None:
         kind = p.error_code(exc)
-        store.fail(job.id, kind, message)
-        self._publish(p.Failed(job=job.id, kind=kind, message=message))
+        if self._record(job.id, "failed", functools.partial(store.fail, job.id, kind, message)):
+            self._publish(p.Failed(job=job.id, kind=kind, message=message))
+
+    def _record(self, job_id: int, state: str, write: Callable[[], object]) -> bool:
+        """Run the store ``write`` that ends a job's run; retry while the store fails.
+
+        A full disk fails SQLite's write too: keep trying (with back-off) until
+        it succeeds, so the worker neither dies nor forgets the outcome. If the
+        worker is told to stop meanwhile, give up: the job stays ``running`` in
+        the store and the next worker's :meth:`JobStore.recover` queues it
+        again. Returns whether the write happened.
+        """
+        retry = _Backoff()
+        while True:
+            try:
+                write()
+                return True
+            except StoreError as exc:
+                if self._draining.is_set():
+                    log.error(
+                        "job %d: cannot mark it %s (%s); it stays running, for the next "
+                        "worker to queue again",
+                        job_id,
+                        state,
+                        exc.message,
+                    )
+                    return False
+                log.warning("job %d: cannot mark it %s yet (%s)", job_id, state, exc.message)
+                retry.wait(self._draining)
 
     def _step_reporter(self, ids: list[int], steps: list[int]) -> Callable[[StepLike], None]:
         every = self._preview_every
@@ -269,6 +344,23 @@ class Runner:
                 )
 
         return report
+
+
+class _Backoff:
+    """Waits that double from 0.1 s to 5 s, cut short when ``stop`` is set."""
+
+    FIRST_S = 0.1
+    LONGEST_S = 5.0
+
+    def __init__(self) -> None:
+        self._next = self.FIRST_S
+
+    def reset(self) -> None:
+        self._next = self.FIRST_S
+
+    def wait(self, stop: threading.Event) -> None:
+        stop.wait(self._next)
+        self._next = min(self._next * 2, self.LONGEST_S)
 
 
 def _png(image: Any) -> bytes | None:

@@ -14,6 +14,12 @@ in exactly one state. ``attempts`` counts the runs that started; a job found
 unless it has used ``max_attempts``, then it is ``failed``. A job's outputs are
 recorded in the same transaction that marks it done.
 
+The file's schema version is ``PRAGMA user_version``; opening a store runs
+the :data:`MIGRATIONS` it lacks, in order, each in one transaction (a store
+made before versioning is recognised by its columns). A store from a newer
+dgx-pixels is refused. Every database error, at open or in any query, is a
+:class:`~dgx_pixels.errors.StoreError` naming the file.
+
 One connection per thread: :class:`JobStore` objects are cheap; open one in
 each thread that needs the store.
 
@@ -31,19 +37,33 @@ each thread that needs the store.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from dgx_pixels.errors import DgxPixelsError, JobError, RequestError
+from dgx_pixels.errors import DgxPixelsError, JobError, RequestError, StoreError
 from dgx_pixels.jobs.protocol import JobRecord, JobState, error_code
 from dgx_pixels.request import GenerationRequest
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "JobStore", "Recovery", "request_of"]
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "JobStore",
+    "Recovery",
+    "request_of",
+]
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: Runs a job may start before a worker death marks it failed instead of queued.
 DEFAULT_MAX_ATTEMPTS = 3
@@ -51,32 +71,61 @@ DEFAULT_MAX_ATTEMPTS = 3
 #: How many queued jobs a claim looks through for batch partners.
 CLAIM_WINDOW = 256
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    state            TEXT    NOT NULL CHECK (state IN
-                        ('queued', 'running', 'done', 'failed', 'cancelled')),
-    priority         INTEGER NOT NULL DEFAULT 0,
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    prompt           TEXT    NOT NULL,
-    model            TEXT    NOT NULL,
-    request          TEXT    NOT NULL,
-    created          REAL    NOT NULL,
-    started          REAL,
-    finished         REAL,
-    outputs          TEXT    NOT NULL DEFAULT '[]',
-    error_kind       TEXT,
-    error            TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    force            INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (state, priority DESC, id);
-"""
+#: The schema this code reads and writes, kept in ``PRAGMA user_version``.
+SCHEMA_VERSION = 2
+
+#: ``MIGRATIONS[n]`` takes a store from schema ``n`` to ``n + 1``, in one
+#: transaction with the new ``user_version``. Append, never edit: a store on
+#: a user's disk may be at any earlier version.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 0 -> 1: the first job store.
+    (
+        """CREATE TABLE jobs (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            state            TEXT    NOT NULL CHECK (state IN
+                                ('queued', 'running', 'done', 'failed', 'cancelled')),
+            priority         INTEGER NOT NULL DEFAULT 0,
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            prompt           TEXT    NOT NULL,
+            model            TEXT    NOT NULL,
+            request          TEXT    NOT NULL,
+            created          REAL    NOT NULL,
+            started          REAL,
+            finished         REAL,
+            outputs          TEXT    NOT NULL DEFAULT '[]',
+            error_kind       TEXT,
+            error            TEXT,
+            cancel_requested INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX jobs_queue ON jobs (state, priority DESC, id)",
+    ),
+    # 1 -> 2: submit --force, recorded with the job.
+    ("ALTER TABLE jobs ADD COLUMN force INTEGER NOT NULL DEFAULT 0",),
+)
 
 _COLUMNS = (
     "id, state, priority, attempts, prompt, model, request, created, started, finished, "
     "outputs, error_kind, error, force"
 )
+
+
+def _database_errors(method: Callable[P, T]) -> Callable[P, T]:
+    """Turn any ``sqlite3.Error`` of ``method`` into :class:`StoreError` (no raw traceback)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            store = args[0]
+            path = getattr(store, "path", "?")
+            raise StoreError(
+                f"the job store {path} failed: {exc}",
+                path=str(path),
+                sqlite_error=type(exc).__name__,
+            ) from None
+
+    return wrapper
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +145,31 @@ class JobStore:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         self.path = path
         self.max_attempts = max_attempts
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the job store {path}: {exc}", path=str(path)) from None
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a committed job survives a power cut
             self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise JobError(f"cannot open the job store {path}: {exc}", path=str(path)) from None
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StoreError(f"cannot open the job store {path}: {exc}", path=str(path)) from None
+        except StoreError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         """Close this connection."""
         self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the file (:data:`SCHEMA_VERSION` once open)."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def __enter__(self) -> JobStore:
         return self
@@ -118,6 +179,7 @@ class JobStore:
 
     # ------------------------------------------------------------------ reading
 
+    @_database_errors
     def get(self, job_id: int) -> JobRecord:
         """The job's record; :class:`JobError` if there is none."""
         row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -125,6 +187,7 @@ class JobStore:
             raise JobError(f"no job {job_id}", job=job_id, kind="not_found")
         return _record(row)
 
+    @_database_errors
     def page(
         self, states: Iterable[JobState | str] | None = None, *, limit: int = 50, offset: int = 0
     ) -> tuple[list[JobRecord], int]:
@@ -142,11 +205,13 @@ class JobStore:
         ).fetchall()
         return [_record(r) for r in rows], int(total)
 
+    @_database_errors
     def counts(self) -> dict[str, int]:
         """How many jobs are in each state (keys: :class:`JobState` values)."""
         got = dict(self._db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
         return {s.value: int(got.get(s.value, 0)) for s in JobState}
 
+    @_database_errors
     def cancel_requested(self, job_id: int) -> bool:
         """Whether a cancel was asked for this (running) job."""
         row = self._db.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,))
@@ -155,6 +220,7 @@ class JobStore:
 
     # ------------------------------------------------------------------ writing
 
+    @_database_errors
     def submit(
         self, request: GenerationRequest, *, priority: int = 0, force: bool = False
     ) -> JobRecord:
@@ -176,6 +242,7 @@ class JobStore:
         assert job_id is not None  # an INSERT always sets it
         return self.get(job_id)
 
+    @_database_errors
     def claim_batch(
         self, batch_key: Callable[[GenerationRequest], Hashable], *, max_size: int
     ) -> list[JobRecord]:
@@ -221,20 +288,24 @@ class JobStore:
             )
         return [self.get(j) for j in chosen]
 
+    @_database_errors
     def finish(self, job_id: int, outputs: Sequence[dict[str, str]]) -> JobRecord:
         """Mark a running job done with its outputs, in one transaction."""
         return self._end_running(
             job_id, "done", outputs=json.dumps(list(outputs)), error_kind=None, error=None
         )
 
+    @_database_errors
     def fail(self, job_id: int, kind: str, message: str) -> JobRecord:
         """Mark a running job failed with its error code (``protocol.ERROR_CODES``) and message."""
         return self._end_running(job_id, "failed", error_kind=kind, error=message)
 
+    @_database_errors
     def mark_cancelled(self, job_id: int) -> JobRecord:
         """Mark a running job cancelled (its interrupt took effect)."""
         return self._end_running(job_id, "cancelled")
 
+    @_database_errors
     def cancel(self, job_id: int) -> JobRecord:
         """Cancel a job: a queued one ends ``cancelled`` now; a running one is flagged.
 
@@ -253,6 +324,7 @@ class JobStore:
             )
         return self.get(job_id)
 
+    @_database_errors
     def requeue(self, job_ids: Iterable[int], *, count_attempt: bool = False) -> None:
         """Put running jobs back in the queue (a graceful stop, a batch partner cancelled).
 
@@ -266,6 +338,7 @@ class JobStore:
                 [(delta, j) for j in job_ids],
             )
 
+    @_database_errors
     def recover(self) -> Recovery:
         """Deal with jobs left ``running`` by a worker that died; call once at start.
 
@@ -322,6 +395,35 @@ class JobStore:
                 )
         return self.get(job_id)
 
+    def _migrate(self) -> None:
+        """Bring the file to :data:`SCHEMA_VERSION`, one migration per transaction."""
+        while True:
+            with self._transaction():  # re-read inside: another process may have migrated
+                version = self.schema_version
+                if version == 0:
+                    version = self._unversioned_schema()
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"the job store {self.path} has schema version {version}, newer than "
+                        f"this dgx-pixels knows ({SCHEMA_VERSION}); upgrade dgx-pixels",
+                        path=str(self.path),
+                    )
+                if version == SCHEMA_VERSION:
+                    self._db.execute(f"PRAGMA user_version = {version}")
+                    return
+                for statement in MIGRATIONS[version]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {version + 1}")
+                log.info("job store %s: schema %d -> %d", self.path, version, version + 1)
+
+    def _unversioned_schema(self) -> int:
+        """The schema of a file without ``user_version``: 0 when new, else what its
+        columns say (stores made before versioning: 1 without ``force``, 2 with it)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if not columns:
+            return 0
+        return 2 if "force" in columns else 1
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
@@ -336,7 +438,19 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error:  # a full disk can fail the commit: leave no transaction open
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
 
 def _record(row: tuple[Any, ...]) -> JobRecord:

@@ -41,6 +41,7 @@ from dgx_pixels.errors import (
     InputError,
     JobError,
     ProtocolError,
+    StoreError,
 )
 from dgx_pixels.image_files import write_atomic
 from dgx_pixels.jobs import protocol as p
@@ -324,7 +325,8 @@ class Worker:
             if pub in ready:
                 self._admit_subscribers(pub, store)
             if time.monotonic() >= next_counts:
-                self.metrics.set_job_counts(store.counts())
+                with contextlib.suppress(StoreError):  # a failing store: keep the last counts
+                    self.metrics.set_job_counts(store.counts())
                 next_counts = time.monotonic() + 1.0
         self._set_state(p.WorkerState.STOPPED)
 

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from dgx_pixels._pixel_options import parse_hex_colour
 from dgx_pixels.errors import InputError
 
 __all__ = [
@@ -72,20 +73,6 @@ def opaque_mask(rgba: U8) -> Bool:
     """Pixels whose alpha is at least :data:`ALPHA_THRESHOLD`."""
     mask: Bool = rgba[..., 3] >= ALPHA_THRESHOLD
     return mask
-
-
-def parse_hex_colour(text: str) -> tuple[int, int, int]:
-    """``"#1a2b3c"`` or ``"1a2b3c"`` (or 3-digit ``"#abc"``) -> ``(r, g, b)``.
-
-    >>> parse_hex_colour("#ff8000"), parse_hex_colour("0f0")
-    ((255, 128, 0), (0, 255, 0))
-    """
-    s = text.strip().removeprefix("#")
-    if len(s) == 3:
-        s = "".join(c * 2 for c in s)
-    if len(s) != 6 or any(c not in "0123456789abcdefABCDEF" for c in s):
-        raise InputError(f"not a hex colour: {text!r} (expected #rrggbb)")
-    return int(s[0:2], 16), int(s[2:4], 16), int(s[4:6], 16)
 
 
 def shift(mask: NDArray[Any], dy: int, dx: int, *, fill: Any = 0) -> NDArray[Any]:

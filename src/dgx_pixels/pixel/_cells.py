@@ -9,12 +9,15 @@ a pixel or two, a speck of noise or a ringing halo does not move the colour.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SAMPLES", "read_cells", "sample_cells"]
+from dgx_pixels.errors import InputError
+
+__all__ = ["SAMPLES", "read_cells", "sample_cells", "size_from_scale"]
 
 #: Samples per axis and cell (at most): 8 x 8 = 64 pixels per cell.
 SAMPLES = 8
@@ -101,3 +104,29 @@ def read_cells(
     chosen = patch[some, :, :3].astype(np.float64)
     deviation = np.mean(np.abs(chosen - median[some, None, :3]), axis=(1, 2))
     return out, float(np.median(deviation))
+
+
+def size_from_scale(scale: float, image_size: tuple[int, int]) -> tuple[int, int]:
+    """The cells ``(columns, rows)`` of an image of ``image_size`` at ``scale`` pixels a cell.
+
+    Used by every step that takes a scale (``restore`` and ``PixelSpec``), so a
+    scale that leaves no whole cell is an error everywhere, never a 1x1 sprite.
+
+    >>> size_from_scale(8, (64, 40))
+    (8, 5)
+    >>> size_from_scale(200, (64, 64))
+    Traceback (most recent call last):
+    ...
+    dgx_pixels.errors.InputError: scale 200 is larger than the 64x64 image
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale):
+        raise InputError(f"scale must be a finite number, got {scale!r}", option="scale")
+    width, height = image_size
+    if scale < 1:
+        raise InputError(f"scale must be at least 1, got {scale:g}", option="scale")
+    cols, rows = round(width / scale), round(height / scale)
+    if cols < 1 or rows < 1:
+        raise InputError(
+            f"scale {scale:g} is larger than the {width}x{height} image", option="scale"
+        )
+    return cols, rows

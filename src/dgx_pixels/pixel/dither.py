@@ -19,14 +19,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from dgx_pixels import _pixel_options
 from dgx_pixels.errors import InputError
 from dgx_pixels.pixel._arrays import Bool, Float
 from dgx_pixels.pixel.color import linear_to_srgb, srgb_to_oklab
 
 __all__ = ["DITHER_MODES", "bayer_matrix", "floyd_steinberg", "nearest", "ordered"]
 
-#: The dithering modes, as PixelSpec and the CLI name them.
-DITHER_MODES = ("none", "ordered", "error-diffusion")
+#: The dithering modes, as PixelSpec, GenerationRequest and the CLI name them.
+DITHER_MODES = _pixel_options.DITHER_MODES
 
 Index = NDArray[np.intp]
 

@@ -20,7 +20,6 @@ under the noise, so the sprite comes back with the artist's palette.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +28,7 @@ from PIL import Image
 
 from dgx_pixels.errors import InputError, NoGridError
 from dgx_pixels.pixel._arrays import check_size
-from dgx_pixels.pixel._cells import read_cells
+from dgx_pixels.pixel._cells import read_cells, size_from_scale
 from dgx_pixels.pixel._inks import merge_inks as _merge_inks
 from dgx_pixels.pixel.grid import Grid, detect_grid
 from dgx_pixels.pixel.palette import MAX_COLOURS, Palette
@@ -133,7 +132,7 @@ def restore(
     if not 0.0 <= min_confidence <= 1.0:
         raise InputError(f"min_confidence must be between 0 and 1, got {min_confidence}")
     if scale is not None:
-        size = _size_from_scale(scale, (width, height))
+        size = size_from_scale(scale, (width, height))
     if size is not None:
         size = check_size(size, (width, height))
 
@@ -155,17 +154,3 @@ def restore(
     if merge_inks:
         cells, inks = _merge_inks(cells, noise)
     return RestoreResult(Image.fromarray(cells, "RGBA"), grid, grid.confidence, inks)
-
-
-def _size_from_scale(scale: float, image_size: tuple[int, int]) -> tuple[int, int]:
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale):
-        raise InputError(f"scale must be a finite number, got {scale!r}", option="scale")
-    width, height = image_size
-    if scale < 1:
-        raise InputError(f"scale must be at least 1, got {scale:g}", option="scale")
-    cols, rows = round(width / scale), round(height / scale)
-    if cols < 1 or rows < 1:
-        raise InputError(
-            f"scale {scale:g} is larger than the {width}x{height} image", option="scale"
-        )
-    return cols, rows

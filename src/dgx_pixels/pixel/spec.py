@@ -39,11 +39,18 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from dgx_pixels._pixel_options import (
+    BACKGROUNDS,
+    check_background,
+    check_dither,
+    check_outline,
+    parse_hex_colour,
+)
 from dgx_pixels.errors import InputError
-from dgx_pixels.pixel._arrays import check_image, parse_hex_colour, rgba_array, to_image
+from dgx_pixels.pixel._arrays import check_image, rgba_array, to_image
+from dgx_pixels.pixel._cells import size_from_scale
 from dgx_pixels.pixel.alpha import binarize_alpha, estimate_background, remove_background
 from dgx_pixels.pixel.cleanup import cleanup
-from dgx_pixels.pixel.dither import DITHER_MODES
 from dgx_pixels.pixel.outline import OUTLINE_SIDES, add_outline
 from dgx_pixels.pixel.palette import Palette, parse_auto, resolve_palette
 from dgx_pixels.pixel.pixelize import DOWNSCALE_METHODS, downscale
@@ -145,26 +152,10 @@ class PixelSpec:
                 raise _bad("palette", f"palette must be a string, got {self.palette!r}")
             if parse_auto(self.palette) is None:
                 resolve_palette(self.palette)  # raises PaletteError with the reason
-        if self.dither not in DITHER_MODES:
-            raise _bad(
-                "dither", f"dither must be one of {', '.join(DITHER_MODES)}, got {self.dither!r}"
-            )
-        if self.background not in ("transparent", "keep"):
-            try:
-                parse_hex_colour(self.background)
-            except InputError:
-                raise _bad(
-                    "background",
-                    "background must be 'transparent', 'keep' or '#rrggbb', "
-                    f"got {self.background!r}",
-                ) from None
-        if self.outline is not None and self.outline != "darker":
-            try:
-                parse_hex_colour(self.outline)
-            except InputError:
-                raise _bad(
-                    "outline", f"outline must be 'darker' or '#rrggbb', got {self.outline!r}"
-                ) from None
+        check_dither(self.dither)  # the rules GenerationRequest applies too
+        check_background(self.background)
+        if self.outline is not None:
+            check_outline(self.outline)
         if self.outline_side not in OUTLINE_SIDES:
             raise _bad(
                 "outline_side",
@@ -211,7 +202,7 @@ def _sample(image: Image.Image, spec: PixelSpec) -> Image.Image:
     size = spec.size
     if size is None:
         assert spec.scale is not None  # checked in PixelSpec
-        size = (max(1, round(image.width / spec.scale)), max(1, round(image.height / spec.scale)))
+        size = size_from_scale(spec.scale, image.size)  # as restore: no cell is an error
     return downscale(image, size=size, method=spec.sampling)
 
 
@@ -314,7 +305,7 @@ def to_pixel_art(image: Image.Image, spec: PixelSpec, *, wrap: str = "none") -> 
         if palette is not None:
             small = map_to_palette(small, palette)
     # 6. a background colour under the sprite
-    if spec.background not in ("transparent", "keep"):
+    if spec.background not in BACKGROUNDS:
         rgba = rgba_array(small)
         clear = rgba[..., 3] < 128
         rgba[clear] = (*parse_hex_colour(spec.background), 255)
