@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from dgx_pixels.cli._params import parse_size
-from dgx_pixels.request import GenerationRequest, LoraRef
+from dgx_pixels.request import GenerationRequest
 
 __all__ = [
     "engine_options",
@@ -117,7 +117,9 @@ def given_options(
     if size_text is not None:
         given["size"] = parse_size(size_text)
     if loras:
-        given["loras"] = tuple(LoraRef.parse(text) for text in loras)
+        from dgx_pixels.engine._loras import local_lora_ref
+
+        given["loras"] = tuple(local_lora_ref(text) for text in loras)
     return given
 
 

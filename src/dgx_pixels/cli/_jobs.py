@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from dgx_pixels.errors import InputError
-from dgx_pixels.request import DEFAULT_MODEL, LoraRef
+from dgx_pixels.request import DEFAULT_MODEL
 
 __all__ = ["cancel", "jobs", "submit", "watch", "worker"]
 
@@ -203,7 +203,9 @@ def submit(
         if size_text is not None:
             given["size"] = parse_size(size_text)
         if loras:
-            given["loras"] = tuple(LoraRef.parse(text) for text in loras)
+            from dgx_pixels.engine._loras import local_lora_ref
+
+            given["loras"] = tuple(local_lora_ref(text) for text in loras)
         if "model" not in given and from_path is None:
             given["model"] = client.ping().model
         request = _build_request(prompt, from_path, given)

@@ -23,6 +23,7 @@ __all__ = [
     "LoraFile",
     "check_lora_file",
     "is_local_lora",
+    "local_lora_ref",
     "locate_lora",
     "read_safetensors_header",
 ]
@@ -46,12 +47,46 @@ class LoraFile:
         return f"lora_{self.sha256[:16]}"
 
 
+#: File endings of weights: a LoRA id ending so names a file, never a hub repository.
+WEIGHT_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
+
+
 def is_local_lora(lora_id: str) -> bool:
-    """Whether ``lora_id`` names a local file or folder rather than a hub repository."""
-    path = Path(lora_id).expanduser()
-    return path.exists() or lora_id.lower().endswith(
-        (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
+    """Whether ``lora_id`` names a local file or folder rather than a hub repository.
+
+    Decided by the id's form alone, never by what exists: a worker must not
+    reveal whether ``etc/shadow`` exists in its folder by how it treats a
+    LoRA of that name. Paths are absolute, start with ``.`` or ``~``, end in a
+    weights suffix or have more than two parts; a hub id is ``owner/name``.
+    Front ends that take a path relative to the user's folder make it
+    absolute first (:func:`local_lora_ref`).
+
+    >>> is_local_lora("nerijs/pixel-art-xl"), is_local_lora("./loras/style")
+    (False, True)
+    >>> is_local_lora("/opt/loras/style"), is_local_lora("style.safetensors")
+    (True, True)
+    """
+    return (
+        Path(lora_id).is_absolute()
+        or lora_id.startswith((".", "~"))
+        or lora_id.lower().endswith(WEIGHT_SUFFIXES)
+        or lora_id.count("/") > 1
+        or "\\" in lora_id
+        or "\x00" in lora_id
     )
+
+
+def local_lora_ref(text: str) -> LoraRef:
+    """``--lora ID[:W]`` as typed in the user's shell: an existing path made absolute.
+
+    Only a front end running in the user's folder calls this (the CLI); the
+    engine and the worker decide by the id's form (:func:`is_local_lora`).
+    """
+    ref = LoraRef.parse(text)
+    path = Path(ref.id).expanduser()
+    if path.exists():
+        return LoraRef(str(path.resolve()), ref.weight)
+    return ref
 
 
 def locate_lora(ref: LoraRef, *, cross_attention_dim: int) -> LoraFile:

@@ -41,6 +41,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dgx_pixels.engine._loras import is_local_lora
 from dgx_pixels.errors import RequestError
 from dgx_pixels.image_files import write_atomic
 from dgx_pixels.jobs.limits import LIMITS, Limits
@@ -54,7 +55,6 @@ INPUT_NAMES = ("init", "mask", "palette")
 
 #: Palette file suffixes (``dgx_pixels.pixel.palette.FILE_FORMATS``, without importing numpy).
 _PALETTE_SUFFIXES = (".hex", ".gpl", ".pal")
-_WEIGHT_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
 _SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
 
 
@@ -231,11 +231,4 @@ def _palette_name(value: str) -> str:
 
 def _is_lora_path(value: str) -> bool:
     """A LoRA id that names a file or folder rather than a hub repository (``owner/name``)."""
-    return (
-        Path(value).is_absolute()
-        or value.startswith((".", "~"))
-        or value.lower().endswith(_WEIGHT_SUFFIXES)
-        or value.count("/") > 1
-        or "\\" in value
-        or "\x00" in value
-    )
+    return is_local_lora(value)
