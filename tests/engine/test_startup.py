@@ -20,6 +20,8 @@ def test_library_noise_goes_to_our_log_not_the_terminal(
     from transformers.utils import logging as transformers_logging
 
     noisy = transformers_logging.get_logger("transformers.utils.import_utils")
+    library_root = transformers_logging.get_logger()
+    handlers_before = list(library_root.handlers)
     with caplog.at_level(logging.INFO, logger=LIBRARY_LOG.name), quiet_libraries():
         noisy.warning("`CLIPImageProcessor` requires torchvision (not installed)")
         warnings.warn("`torch_dtype` is deprecated", FutureWarning, stacklevel=1)
@@ -29,8 +31,10 @@ def test_library_noise_goes_to_our_log_not_the_terminal(
     logged = [r.getMessage() for r in caplog.records if r.name == LIBRARY_LOG.name]
     assert any("requires torchvision" in m for m in logged)
     assert any("FutureWarning: `torch_dtype` is deprecated" in m for m in logged)
-    noisy.warning("after the block")  # the library's own handler is back
-    assert "after the block" in capfd.readouterr().err
+    # The library's own handlers are back. (Not checked by printing through them: the
+    # stream a handler holds is whatever stderr was when the library first made it,
+    # which in a long test session can be an earlier test's capture.)
+    assert library_root.handlers == handlers_before
 
 
 @pytest.mark.slow

@@ -87,7 +87,9 @@ async def test_a_result_rerolls_varies_starts_img2img_and_reprocesses(
             lambda: bool(new_job()),
             what=lambda: str(app.screen.query_one("#gen-message").render()),
         )
-        assert app.jobs[max(known)].request["init"] == str(source.sprite)
+        # The init travels as bytes; the worker keeps its copy under <data>/inputs.
+        init = Path(app.jobs[max(known)].request["init"])
+        assert init.read_bytes() == source.sprite.read_bytes()
 
         app.screen.query_one("#palette", Select).value = "pico-8"
         tile.focus()

@@ -62,7 +62,8 @@ def from_record(record: p.JobRecord, old: JobView | None = None) -> JobView:
         state=record.state,
         prompt=record.prompt,
         model=record.model,
-        request=dict(record.request),
+        # A record carries its prompt once, beside the rest of the request (docs/protocol.md).
+        request={**record.request, "prompt": record.prompt},
         priority=record.priority,
         attempts=record.attempts,
         created=record.created,
