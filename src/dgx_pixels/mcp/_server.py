@@ -2,7 +2,8 @@
 
 :func:`build_server` makes an :class:`~mcp.server.mcpserver.MCPServer` with
 every tool whose feature exists (generate, restore, pixelize, palettes, jobs,
-models) and the gallery resources, confined to one project root.
+models, and the model-free animate, tileset, sheet and export) and the gallery
+resources, confined to one project root.
 :func:`serve_stdio` runs it for a client that starts it as a subprocess
 (Claude Code, Cursor); :func:`serve_http` runs streamable HTTP, on loopback
 unless a bearer token is configured.
@@ -27,6 +28,7 @@ from dgx_pixels.mcp._gallery import register_gallery, sprite_resources
 from dgx_pixels.mcp._generation import WorkerLink, register_generation_tools
 from dgx_pixels.mcp._images import register_image_tools
 from dgx_pixels.mcp._root import ProjectRoot
+from dgx_pixels.mcp._sprites import register_sprite_tools
 from dgx_pixels.request import DEFAULT_MODEL
 
 __all__ = ["MIN_TOKEN_CHARS", "ServerConfig", "build_server", "serve_http", "serve_stdio"]
@@ -81,6 +83,7 @@ def build_server(config: ServerConfig) -> tuple[MCPServer[Any], WorkerLink]:
     server = _GalleryServer(root, name="dgx-pixels", version=__version__, instructions=INSTRUCTIONS)
     register_image_tools(server, root)
     register_generation_tools(server, root, link)
+    register_sprite_tools(server, root)
     register_gallery(server, root)
     return server, link
 
