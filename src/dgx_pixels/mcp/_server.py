@@ -43,8 +43,11 @@ DGX-Pixels makes game-ready pixel art: true-resolution sprites (size 32 makes a
 32x32 PNG), limited palettes, transparent backgrounds. `generate` draws sprites
 from a prompt on the GPU worker (progress is reported; cancel to stop the job);
 `restore` recovers the true sprite from AI "pseudo pixel art"; `pixelize` turns
-any image into pixel art. Every path is relative to the project root and must
-stay inside it. Results name every file written and show each sprite enlarged.
+any image into pixel art. `animate` (a sprite + an effect), `tileset` (an
+A2-style template), `sheet` (frames) and `export` (assets -> Godot, Bevy,
+Tiled, TexturePacker, Aseprite files) need no model. Every path is relative to
+the project root and must stay inside it. Results name every file written and
+show each sprite enlarged.
 """
 
 
