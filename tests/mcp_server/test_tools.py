@@ -26,6 +26,7 @@ DATA = Path(__file__).parent.parent / "data"
 TOOLS = {
     "generate", "restore", "pixelize", "palette_list", "palette_show", "palette_extract",
     "jobs_list", "jobs_status", "jobs_cancel", "models_list",
+    "animate", "tileset", "sheet", "export",
 }  # fmt: skip
 SLIME = {"prompt": "a green slime", "size": "16", "steps": 2, "seed": 5, "scheduler": "euler"}
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from dgx_pixels.cli._generate import engine_options, given_options, request_options
 
-__all__ = ["animate"]
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = ["animate", "effect_asset"]
 
 #: The largest sprite an effect takes (the manifest's largest cell).
 MAX_SPRITE = 1024
@@ -115,7 +118,11 @@ def animate(
                 "--effect is model-free: give only --from, --frames, --fps, --preview-scale, "
                 "--out and --force with it"
             )
-        _effect(from_path, effect, frames, fps, preview_scale, out, force)
+        out_dir = Path(out or Path("outputs") / datetime.date.today().isoformat())
+        folder, made = effect_asset(from_path, effect, frames, fps, preview_scale, out_dir, force)
+        click.echo(str(folder))
+        w, h = made[0].size
+        click.echo(f"{effect}: {len(made)} frames {w}x{h}", err=True)
         return
     if prompt is None and from_path is None:
         raise click.UsageError("missing PROMPT (or --from SPRITE)")
@@ -233,15 +240,19 @@ def _generated(
     click.echo(f"{action}: {frames} frames x {directions} direction(s), {w}x{h}", err=True)
 
 
-def _effect(
+def effect_asset(
     from_path: Path,
     effect: str,
     frames: int | None,
     fps: float | None,
     preview_scale: int,
-    out: str | None,
+    out_dir: Path,
     force: bool,
-) -> None:
+) -> tuple[Path, list[Image.Image]]:
+    """Write the model-free ``effect`` asset of the sprite at ``from_path`` into ``out_dir``.
+
+    Returns the asset folder and its frames (the MCP server's ``animate`` calls this too).
+    """
     from dgx_pixels.assets import slugify
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.errors import InputError
@@ -257,7 +268,6 @@ def _effect(
 
     # 1. Where the asset goes, before any work.
     name = f"{slugify(from_path.stem)}-{effect}"
-    out_dir = Path(out or Path("outputs") / datetime.date.today().isoformat())
     folder, _ = plan_asset(out_dir / name, force=force)
     # 2. The sprite and its frames.
     sprite = read_image(from_path)
@@ -293,5 +303,4 @@ def _effect(
         },
     )
     bundle.write(folder, force=force)
-    click.echo(str(folder))
-    click.echo(f"{effect}: {len(made)} frames {sprite.width}x{sprite.height}", err=True)
+    return folder, made

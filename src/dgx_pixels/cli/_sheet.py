@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from dgx_pixels.cli._assets import plan_asset
 
-__all__ = ["sheet"]
+__all__ = ["sheet", "sheet_asset"]
 
 MAX_INPUTS = 4096
 
@@ -74,6 +75,29 @@ def sheet(
     manifest.json with every frame's rect, duration and pivot (the feet) and
     one tag over all frames (docs/assets.md).
     """
+    folder, count, (w, h) = sheet_asset(
+        frames, out, packing, columns, padding, extrude, power_of_two, trim, fps, force
+    )
+    click.echo(f"wrote {folder} ({count} frames, sheet {w}x{h}, {packing})")
+
+
+def sheet_asset(
+    frames: Sequence[Path],
+    out: Path,
+    packing: str,
+    columns: int | None,
+    padding: int,
+    extrude: int,
+    power_of_two: bool,
+    trim: bool,
+    fps: float,
+    force: bool,
+) -> tuple[Path, int, tuple[int, int]]:
+    """Pack ``frames`` into the sheet asset folder ``out``.
+
+    Returns the folder, the frame count and the sheet's size (the MCP
+    server's ``sheet`` calls this too).
+    """
     from dgx_pixels.assets import Tag
     from dgx_pixels.errors import InputError
     from dgx_pixels.image_files import read_image
@@ -118,5 +142,4 @@ def sheet(
         },
     )
     bundle.write(folder, force=force)
-    w, h = packed.image.size
-    click.echo(f"wrote {folder} ({len(images)} frames, sheet {w}x{h}, {packing})")
+    return folder, len(images), packed.image.size

@@ -17,7 +17,7 @@ import click
 
 from dgx_pixels.cli._generate import engine_options, given_options, request_options
 
-__all__ = ["tileset"]
+__all__ = ["template_asset", "tileset"]
 
 
 @click.command("tileset")
@@ -95,8 +95,13 @@ def tileset(
             raise InputError(
                 "--from-template needs no model: give no PROMPT, --over or generation options"
             )
-        _from_template(template_path, layout, base, names or "terrain,ground", preview_size,
-                       seed or 0, out, force)  # fmt: skip
+        out_dir = Path(out or Path("outputs") / datetime.date.today().isoformat())
+        folder, count, (w, h) = template_asset(
+            template_path, layout, base, names or "terrain,ground", preview_size, seed or 0,
+            out_dir, force,
+        )  # fmt: skip
+        click.echo(str(folder))
+        click.echo(f"{layout}: {count} tiles {w}x{h}", err=True)
         return
     if prompt is None or over is None:
         raise click.UsageError("give PROMPT --over PROMPT, or --from-template IMG")
@@ -198,16 +203,21 @@ def _generated(
     click.echo(f"{layout}: {len(made.tiles.tiles)} tiles {w}x{h}", err=True)
 
 
-def _from_template(
+def template_asset(
     template_path: Path,
     layout: str,
     base: Path | None,
     names: str,
     preview_size: str,
     seed: int,
-    out: str | None,
+    out_dir: Path,
     force: bool,
-) -> None:
+) -> tuple[Path, int, tuple[int, int]]:
+    """Write the tileset asset composed from the template at ``template_path`` into ``out_dir``.
+
+    Returns the asset folder, its tile count and the tile size (the MCP
+    server's ``tileset`` calls this too).
+    """
     from dgx_pixels.assets import slugify
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.image_files import read_image
@@ -217,7 +227,6 @@ def _from_template(
     terrain_names = _terrain_names(names)
     columns, rows = _preview(preview_size)
     name = f"{slugify(template_path.stem)}-{layout}"
-    out_dir = Path(out or Path("outputs") / datetime.date.today().isoformat())
     folder, _ = plan_asset(out_dir / name, force=force)
     # 2. Compose.
     template = read_image(template_path)
@@ -242,6 +251,4 @@ def _from_template(
         },
     )
     bundle.write(folder, force=force)
-    click.echo(str(folder))
-    w, h = made.tiles[0].size
-    click.echo(f"{layout}: {len(made.tiles)} tiles {w}x{h}", err=True)
+    return folder, len(made.tiles), made.tiles[0].size

@@ -2,7 +2,8 @@
 
 :func:`build_server` makes an :class:`~mcp.server.mcpserver.MCPServer` with
 every tool whose feature exists (generate, restore, pixelize, palettes, jobs,
-models) and the gallery resources, confined to one project root.
+models, and the model-free animate, tileset, sheet and export) and the gallery
+resources, confined to one project root.
 :func:`serve_stdio` runs it for a client that starts it as a subprocess
 (Claude Code, Cursor); :func:`serve_http` runs streamable HTTP, on loopback
 unless a bearer token is configured.
@@ -27,6 +28,7 @@ from dgx_pixels.mcp._gallery import register_gallery, sprite_resources
 from dgx_pixels.mcp._generation import WorkerLink, register_generation_tools
 from dgx_pixels.mcp._images import register_image_tools
 from dgx_pixels.mcp._root import ProjectRoot
+from dgx_pixels.mcp._sprites import register_sprite_tools
 from dgx_pixels.request import DEFAULT_MODEL
 
 __all__ = ["MIN_TOKEN_CHARS", "ServerConfig", "build_server", "serve_http", "serve_stdio"]
@@ -41,8 +43,11 @@ DGX-Pixels makes game-ready pixel art: true-resolution sprites (size 32 makes a
 32x32 PNG), limited palettes, transparent backgrounds. `generate` draws sprites
 from a prompt on the GPU worker (progress is reported; cancel to stop the job);
 `restore` recovers the true sprite from AI "pseudo pixel art"; `pixelize` turns
-any image into pixel art. Every path is relative to the project root and must
-stay inside it. Results name every file written and show each sprite enlarged.
+any image into pixel art. `animate` (a sprite + an effect), `tileset` (an
+A2-style template), `sheet` (frames) and `export` (assets -> Godot, Bevy,
+Tiled, TexturePacker, Aseprite files) need no model. Every path is relative to
+the project root and must stay inside it. Results name every file written and
+show each sprite enlarged.
 """
 
 
@@ -81,6 +86,7 @@ def build_server(config: ServerConfig) -> tuple[MCPServer[Any], WorkerLink]:
     server = _GalleryServer(root, name="dgx-pixels", version=__version__, instructions=INSTRUCTIONS)
     register_image_tools(server, root)
     register_generation_tools(server, root, link)
+    register_sprite_tools(server, root)
     register_gallery(server, root)
     return server, link
 
