@@ -23,7 +23,15 @@ from torch import nn
 
 from dgx_pixels.errors import ModelError
 
-__all__ = ["MODEL_ID", "PRESETS", "SpriteUNet", "UNetConfig", "load_weights", "save_weights"]
+__all__ = [
+    "MODEL_ID",
+    "PRESETS",
+    "SpriteUNet",
+    "UNetConfig",
+    "load_weights",
+    "parameter_count",
+    "save_weights",
+]
 
 MODEL_ID = "builtin:sprites-32"
 _FORMAT = "dgx-pixels-builtin-1"
@@ -213,13 +221,23 @@ def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def save_weights(model: SpriteUNet, path: Path, *, extra: dict[str, str] | None = None) -> Path:
-    """Write ``model``'s weights (float32) and config as one safetensors file, atomically."""
+def save_weights(
+    model: SpriteUNet,
+    path: Path,
+    *,
+    extra: dict[str, str] | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Path:
+    """Write ``model``'s weights and config as one safetensors file, atomically.
+
+    ``dtype=torch.float16`` halves the file (the shipped weights); loading
+    always gives a float32 model.
+    """
     from safetensors.torch import save
 
     from dgx_pixels.image_files import write_atomic
 
-    state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().to(dtype).cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"format": _FORMAT, "model_id": MODEL_ID, "config": model.config.to_json()}
     return write_atomic(save(state, metadata={**(extra or {}), **meta}), path, force=True)
 
@@ -240,6 +258,7 @@ def load_weights(path: Path, *, device: str = "cpu") -> tuple[SpriteUNet, dict[s
     if meta.get("format") != _FORMAT:
         raise ModelError(f"{path}: not a built-in model weights file", path=str(path))
     model = SpriteUNet(UNetConfig.from_json(meta["config"]))
+    state = {k: v.float() for k, v in state.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ModelError(
