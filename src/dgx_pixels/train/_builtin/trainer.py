@@ -143,6 +143,7 @@ class Trainer:
             self.model.parameters(), lr=cfg.learning_rate, weight_decay=0.0
         )
         self.forward = torch.compile(self.model) if cfg.compile else self.model
+        self.compiled: bool | None = None if cfg.compile else False
         if (self.out / CHECKPOINT).is_file():
             self.resume(self.out / CHECKPOINT)
         self.generator = torch.Generator(self.device).manual_seed(cfg.seed * 1_000_003 + self.steps)
@@ -170,7 +171,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = cfg.learning_rate * lr_scale
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            pred = self.forward(x_t, t, text, drop)
+            pred = self._predict(x_t, t, text, drop)
         per_sprite = F.mse_loss(pred.float(), target, reduction="none").mean(dim=(1, 2, 3))
         loss = (weight * per_sprite).mean()
         self.optimizer.zero_grad(set_to_none=True)
@@ -186,6 +187,26 @@ class Trainer:
         value = float(loss.detach())  # one sync a step: cheap next to the step at batch 256
         self._loss_sum, self._loss_n = self._loss_sum + value, self._loss_n + 1
         return value
+
+    def _predict(
+        self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor, drop: torch.Tensor
+    ) -> torch.Tensor:
+        """The network's forward; a compile that fails on its first call falls back to eager.
+
+        A failed compile would otherwise cost a whole GPU lease; the report says
+        which ran (``compiled``).
+        """
+        if self.forward is self.model or self.compiled is not None:
+            out: torch.Tensor = self.forward(x, t, text, drop)
+            return out
+        try:
+            out = self.forward(x, t, text, drop)
+            self.compiled = True
+        except Exception as exc:  # torch.compile raises many kinds; eager still works
+            print(f"torch.compile failed, training eagerly: {type(exc).__name__}: {exc}"[:500])
+            self.forward, self.compiled = self.model, False
+            out = self.model(x, t, text, drop)
+        return out
 
     def log(self, elapsed_s: float) -> None:
         """Append the mean training loss since the last entry to the history."""
@@ -337,6 +358,10 @@ class Trainer:
                 "seconds": round(sample_s, 3),
             },
             "device": str(self.device),
+            "device_name": torch.cuda.get_device_name(self.device)
+            if self.device.type == "cuda"
+            else "cpu",
+            "compiled": bool(self.compiled),
             "torch": torch.__version__,
         }
         if cfg.evaluate:
