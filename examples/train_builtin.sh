@@ -16,7 +16,7 @@
 # the weights where the package ships them.
 #
 # Settings (environment): CACHE (.builtin/dcss-cache.safetensors), RUN_DIR
-# (/tmp/builtin-run), BUDGET_S (360), DEVICE (cuda; cpu drops the GPU flags),
+# (/tmp/builtin-run), BUDGET_S (420), DEVICE (cuda; cpu drops the GPU flags),
 # PYTHON (python3), SHIP_TO (the packaged weights path). See docs/builtin-model.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ out=${1:?usage: $0 OUT_DIR [trainer flags...]}
 shift
 CACHE=${CACHE:-.builtin/dcss-cache.safetensors}
 RUN_DIR=${RUN_DIR:-/tmp/builtin-run}
-BUDGET_S=${BUDGET_S:-360}
+BUDGET_S=${BUDGET_S:-420}
 DEVICE=${DEVICE:-cuda}
 PYTHON=${PYTHON:-python3}
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
