@@ -42,6 +42,11 @@ def test_parameter_counts() -> None:
     assert _unet.parameter_count(_unet.SpriteUNet(_unet.PRESETS["tiny"])) < 500_000
 
 
+def test_a_config_that_does_not_fit_is_a_model_error() -> None:
+    with pytest.raises(ModelError, match=r"widths \[48\]"):
+        _unet.SpriteUNet(_unet.UNetConfig(channels=48, multipliers=(1, 2)))
+
+
 def test_weights_round_trip(model: _unet.SpriteUNet, tmp_path: Path) -> None:
     path = _unet.save_weights(model, tmp_path / "w.safetensors", extra={"steps": "3"})
     back, meta = _unet.load_weights(path)
