@@ -11,6 +11,10 @@ The parts, each its own module:
   ``export``) and :func:`train_lora`, the loop that runs it to the end or to
   an interrupt, with a checkpoint either way.
 
+The built-in sprite model's data, trainer and evaluation are the private
+package ``train._builtin`` (``python -m dgx_pixels.train._builtin``; see
+docs/builtin-model.md): it has no public surface until its weights ship.
+
 A run::
 
     config = preset("pixel-fast", trigger="ourstyle", model="random:sdxl-tiny", steps=20)
