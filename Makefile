@@ -32,7 +32,7 @@ run: $(STAMP)
 	@$(BIN) generate "$(PROMPT)" --size 32 --count 4 --palette endesga-32 --out outputs/run; \
 	rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
-	  echo; echo "No generation model here, so here is what works offline: the pixel toolkit on real examples."; \
+	  echo; echo "No generation model here, so here is what works offline: the pixel toolkit, sets and exports on real examples."; \
 	  examples/offline-showcase.sh $(BIN) outputs/showcase; \
 	else exit $$rc; fi
 

@@ -28,4 +28,14 @@ step "$bin" pixelize "$here/hell_knight-ai.png" --size 24 --palette "$out/fire_d
   --background transparent --preview 8 -o "$out/hell_knight-24.png" --force
 
 echo
+echo "Sets, no model needed: a hit-flash animation of the knight, a blob47 autotile set from an"
+echo "A2-style template of DCSS sand and grass, and both exported for Tiled and Bevy."
+step "$bin" animate --from "$here/hell_knight.png" --effect hit-flash --out "$out" --force
+step "$bin" tileset --from-template "$here/sand-grass-a2.png" --layout blob47 --out "$out" --force
+step "$bin" export "$out/sand-grass-a2-blob47" --to tiled -o "$out/tiled" --force
+mkdir -p "$out/bevy-game"  # a game project is a folder that exists
+step "$bin" export "$out/hell-knight-hit-flash" "$out/sand-grass-a2-blob47" --to bevy \
+  --project "$out/bevy-game" --force
+
+echo
 echo "Everything is in $out/ (the *-preview.png files are 8x nearest-neighbour previews)."

@@ -105,7 +105,7 @@ def plan(asset: Asset, place: Place) -> list[OutFile]:
             OutFile(
                 folder / f"{stem}.clips.ron",
                 _clips(asset, engine_path(place, image), indices),
-                f"{len(asset.tags)} clips",
+                f"{len(asset.tags)} clip{'' if len(asset.tags) == 1 else 's'}",
             )
         )
     if asset.tileset is not None:
