@@ -102,7 +102,10 @@ def restore(
     click.echo(f"grid: {result.grid.describe()}")
     click.echo(f"confidence: {result.confidence:.2f}")
     if merge_inks:
-        click.echo(_describe_palette(result.inks))
+        found = _describe_palette(result.inks)
+        if palette is not None:  # the sprite written is on --palette, not on the inks found
+            found = found.replace("palette:", "inks found:", 1) + f" (then mapped to {palette})"
+        click.echo(found)
     note = f"{sprite.width}x{sprite.height}"
     write_outputs(sprite, target, preview_path, preview_factor, force=force, note=note)
 
