@@ -432,7 +432,11 @@ class Client(_ClientBase):
     # ------------------------------------------------------------------ events
 
     def events(self, jobs: Iterable[int] | None = None, *, worker: bool = False) -> EventStream:
-        """Subscribe to the events of ``jobs`` (and worker state events); None: all events."""
+        """Subscribe to the events of ``jobs``, and with ``worker`` to the worker's state events.
+
+        ``jobs=None`` and no ``worker``: every event. ``jobs=None, worker=True``: the
+        worker's state events only.
+        """
         if self._events is None:
             self.ping()
         assert self._events is not None  # set by ping
@@ -616,7 +620,11 @@ class AsyncClient(_ClientBase):
     async def events(
         self, jobs: Iterable[int] | None = None, *, worker: bool = False
     ) -> AsyncEventStream:
-        """Subscribe to the events of ``jobs`` (and worker state events); None: all events."""
+        """Subscribe to the events of ``jobs``, and with ``worker`` to the worker's state events.
+
+        ``jobs=None`` and no ``worker``: every event. ``jobs=None, worker=True``: the
+        worker's state events only.
+        """
         if self._events is None:
             await self.ping()
         assert self._events is not None  # set by ping
