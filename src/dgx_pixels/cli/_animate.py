@@ -147,7 +147,7 @@ def _generated(
 ) -> None:
     from dgx_pixels.assets import asset_stem, slugify
     from dgx_pixels.cli._assets import plan_asset
-    from dgx_pixels.cli._generate import _ProgressBar, load_engine
+    from dgx_pixels.cli._generate import loaded_engine, warn_if_noise
     from dgx_pixels.engine import check_request
     from dgx_pixels.errors import InputError
     from dgx_pixels.image_files import read_image
@@ -198,19 +198,13 @@ def _generated(
     assert request.seed is not None
     name = f"{asset_stem(subject, request.seed)}-{slugify(action)[:20]}"
     folder, _ = plan_asset(out_dir / name, force=force)
-    if request.model.startswith("random:"):
-        click.echo(f"note: {request.model} has random weights: its frames are noise", err=True)
+    warn_if_noise(request.model, "frames")
     # 2. Draw.
-    click.echo(f"loading {request.model} ...", err=True)
-    engine = load_engine(request.model, *placement)
-    bar = _ProgressBar()
-    try:
+    with loaded_engine(request.model, *placement) as (engine, bar):
         rows, canvases, palette = make_animation(
             engine, request, action=action, frames=frames, directions=directions,
             from_sprite=sprite, on_step=bar,
         )  # fmt: skip
-    finally:
-        bar.close()
     # 3. The asset.
     duration = max(1, round(1000 / (fps or 8.0)))
     tag = slugify(action)[:40]

@@ -9,10 +9,11 @@ the files. A bad option ends before anything loads and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +27,9 @@ __all__ = [
     "generate",
     "given_options",
     "load_engine",
+    "loaded_engine",
     "request_options",
+    "warn_if_noise",
 ]
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -44,6 +47,31 @@ def load_engine(model: str, device: str | None, dtype: str | None, memory: str |
     from dgx_pixels.engine import Engine
 
     return Engine.load(model, device=device, dtype=dtype, memory=memory)
+
+
+def warn_if_noise(model: str, what: str) -> None:
+    """Say on stderr that a ``random:*`` model's ``what`` are noise: it must never pass
+    for a result."""
+    if model.startswith("random:"):
+        click.echo(
+            f"note: {model} has random weights: its {what} are noise, for tests and benchmarks",
+            err=True,
+        )
+
+
+@contextlib.contextmanager
+def loaded_engine(
+    model: str, device: str | None, dtype: str | None, memory: str | None
+) -> Iterator[tuple[Any, _ProgressBar]]:
+    """The engine for ``model`` (loaded once per process) and a progress bar for its steps,
+    closed when the block ends; what every drawing command runs in-process."""
+    click.echo(f"loading {model} ...", err=True)
+    engine = load_engine(model, device, dtype, memory)
+    bar = _ProgressBar()
+    try:
+        yield engine, bar
+    finally:
+        bar.close()
 
 
 def _open_bar(total: int) -> Any:
@@ -173,12 +201,7 @@ def generate(
     check_request(request)
     if not force:
         check_free(planned_files(request, out_dir))
-    if request.model.startswith("random:"):  # noise must never pass for a result
-        click.echo(
-            f"note: {request.model} has random weights: its sprites are noise, "
-            "for tests and benchmarks",
-            err=True,
-        )
+    warn_if_noise(request.model, "sprites")
     # 3. A warm worker with this model, when one answers and no local setting is asked for.
     if not (local or device or dtype or memory):
         worker = _worker_serving(request.model, worker_address)
@@ -186,13 +209,8 @@ def generate(
             _generate_on_worker(worker, request, out_dir, force)
             return
     # 4. Load and generate here.
-    click.echo(f"loading {request.model} ...", err=True)
-    engine = load_engine(request.model, device, dtype, memory)
-    bar = _ProgressBar()
-    try:
+    with loaded_engine(request.model, device, dtype, memory) as (engine, bar):
         [result] = engine.generate([request], on_step=bar)
-    finally:
-        bar.close()
     # 5. Write.
     for files in save_result(result, out_dir, force=force):
         click.echo(str(files.sprite))

@@ -60,7 +60,7 @@ def tiles(
     """
     from dgx_pixels.assets import asset_stem
     from dgx_pixels.cli._assets import plan_asset
-    from dgx_pixels.cli._generate import _ProgressBar, load_engine
+    from dgx_pixels.cli._generate import loaded_engine, warn_if_noise
     from dgx_pixels.engine import check_request
     from dgx_pixels.errors import InputError
     from dgx_pixels.request import GenerationRequest
@@ -79,16 +79,10 @@ def tiles(
     out_dir = Path(out or Path("outputs") / datetime.date.today().isoformat())
     assert request.seed is not None
     folder, name = plan_asset(out_dir / asset_stem(prompt, request.seed), force=force)
-    if request.model.startswith("random:"):
-        click.echo(f"note: {request.model} has random weights: its tiles are noise", err=True)
+    warn_if_noise(request.model, "tiles")
     # 2. Draw.
-    click.echo(f"loading {request.model} ...", err=True)
-    engine = load_engine(request.model, device, dtype, memory)
-    bar = _ProgressBar()
-    try:
+    with loaded_engine(request.model, device, dtype, memory) as (engine, bar):
         made = make_tiles(engine, request, count=count, on_step=bar)
-    finally:
-        bar.close()
     # 3. Write.
     tiles_asset(made, name=name, preview_scale=preview_scale).write(folder, force=force)
     click.echo(str(folder))

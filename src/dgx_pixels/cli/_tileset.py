@@ -146,7 +146,7 @@ def _generated(
 ) -> None:
     from dgx_pixels.assets import asset_stem, slugify
     from dgx_pixels.cli._assets import plan_asset
-    from dgx_pixels.cli._generate import _ProgressBar, load_engine
+    from dgx_pixels.cli._generate import loaded_engine, warn_if_noise
     from dgx_pixels.engine import check_request
     from dgx_pixels.errors import InputError
     from dgx_pixels.request import GenerationRequest
@@ -171,16 +171,10 @@ def _generated(
     out_dir = Path(out_folder or Path("outputs") / datetime.date.today().isoformat())
     name = f"{asset_stem(prompt, request.seed)}-{layout}"
     folder, _ = plan_asset(out_dir / name, force=force)
-    if request.model.startswith("random:"):
-        click.echo(f"note: {request.model} has random weights: its tiles are noise", err=True)
+    warn_if_noise(request.model, "tiles")
     # 2. Draw.
-    click.echo(f"loading {request.model} ...", err=True)
-    engine = load_engine(request.model, *placement)
-    bar = _ProgressBar()
-    try:
+    with loaded_engine(request.model, *placement) as (engine, bar):
         made = make_terrain_set(engine, request, over=over, layout=layout, on_step=bar)
-    finally:
-        bar.close()
     # 3. The asset.
     bundle = tileset_asset(
         made.tiles,
