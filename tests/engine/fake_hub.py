@@ -47,6 +47,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -129,11 +130,13 @@ class FakeHub:
     """The fake hub and its CDN, each served by a thread; use it as a context manager.
 
     ``requests`` records each request to either as ``"METHOD path"``, in
-    the order they arrived.
+    the order they arrived. With ``pace`` (seconds) a body is sent in 64 KiB
+    pieces with that pause between them, as a slow link would (progress tests).
     """
 
     repos: Mapping[str, FakeRepo]
     requests: list[str] = field(default_factory=list)
+    pace: float = 0.0
 
     def __post_init__(self) -> None:
         self._hub = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, self, False))
@@ -330,7 +333,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if send_body:
-            self.wfile.write(answer.body)
+            piece = 1 << 16 if self.hub.pace else max(1, len(answer.body))
+            for start in range(0, len(answer.body), piece):
+                self.wfile.write(answer.body[start : start + piece])
+                if self.hub.pace:
+                    self.wfile.flush()
+                    time.sleep(self.hub.pace)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: :attr:`FakeHub.requests` records the requests."""

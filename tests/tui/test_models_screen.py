@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import save_file
-from textual.widgets import DataTable
+from textual.widgets import Checkbox, DataTable, Input, ProgressBar
 
+from dgx_pixels.tui.messages import PullProgress
 from dgx_pixels.tui.screens.models import lora_meta
+from dgx_pixels.tui.settings import load_settings
 
-from .conftest import NOBODY, make_app, wait_for
+from ..engine.fake_hub import FakeHub, FakeRepo
+from .conftest import MODEL, NOBODY, make_app, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -55,3 +59,105 @@ async def test_models_screen_lists_ids_and_the_cached_lora(
         assert row[0] == "owner/pixel-lora"
         assert row[3] == "0123456789ab"
         assert (row[4], row[5]) == ("pxl, 8bit", "0.8")
+
+
+@pytest.fixture
+def lora_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeHub, bytes]]:
+    """A fake hub on loopback serving one LoRA repository slowly; huggingface_hub pointed at it.
+
+    The cache is an empty folder of this test's own; nothing leaves 127.0.0.1.
+    """
+    import huggingface_hub.constants as constants
+    import huggingface_hub.hf_api as hf_api
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    metadata = {"modelspec.trigger_phrase": "pxl", "ss_recommended_weight": "0.7"}
+    save_file({"lora_unet.w": torch.zeros(64, 1024)}, str(folder / "pixel.safetensors"), metadata)
+    content = (folder / "pixel.safetensors").read_bytes()
+    home = tmp_path / "hf-home"
+    monkeypatch.setenv("HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setattr(constants, "HF_HOME", str(home))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    with FakeHub({"owner/slow-lora": FakeRepo.from_folder(folder, "ab" * 20)}, pace=0.15) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)
+        template = hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
+        monkeypatch.setattr(hf_api.api, "endpoint", hub.endpoint)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        # huggingface_hub writes what it receives in pieces of this size (10 MiB): the
+        # watch sees a real model grow 10 MiB at a time; this small file, 64 KiB at a time
+        monkeypatch.setattr(constants, "DOWNLOAD_CHUNK_SIZE", 1 << 16)
+        yield hub, content
+
+
+async def test_pull_shows_the_bytes_as_they_arrive_then_the_lora(
+    lora_hub: tuple[FakeHub, bytes], tmp_path: Path
+) -> None:
+    hub, content = lora_hub
+    seen: list[int] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, PullProgress):
+            seen.append(message.received)
+
+    app = make_app(NOBODY, tmp_path)
+    async with app.run_test(size=(120, 30), message_hook=hook) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.settled, timeout=10, what="the scan")
+        screen.query_one("#models-pull-lora", Checkbox).value = True
+        screen.query_one("#models-pull-id", Input).focus()
+        await pilot.press(*"owner/slow-lora", "enter")
+        status = screen.query_one("#models-pull-status")
+        await wait_for(
+            pilot,
+            lambda: str(status.render()).startswith("pulled"),
+            timeout=30,
+            what=lambda: str(status.render()),
+        )
+        await wait_for(
+            pilot,
+            lambda: screen.query_one("#models-cache", DataTable).row_count == 1,
+            timeout=10,
+            what="the rescan",
+        )
+        row = screen.query_one("#models-cache", DataTable).get_row_at(0)
+        assert (row[0], row[4], row[5]) == ("owner/slow-lora", "pxl", "0.7")
+        assert screen.query_one("#models-pull-bar", ProgressBar).percentage == 1.0
+    # The bytes reported grew while the file came in 64 KiB pieces, and ended at its size.
+    assert len(content) > 4 * 2**16
+    assert seen == sorted(seen)
+    assert any(0 < n < len(content) for n in seen)  # seen mid-way (polled every 0.25 s)
+    assert seen[-1] == len(content)
+    assert [r for r in hub.requests if r.startswith("GET /lfs/")]
+
+
+async def test_the_default_model_is_saved_and_survives_a_restart(tmp_path: Path) -> None:
+    settings_file = tmp_path / "config" / "tui.toml"
+    app = make_app(NOBODY, tmp_path, settings_path=settings_file)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.settled, timeout=10, what="the scan")
+        ids = screen.query_one("#models-ids", DataTable)
+        ids.focus()
+        row = next(i for i in range(ids.row_count) if ids.get_row_at(i)[0] == MODEL)
+        ids.move_cursor(row=row)
+        await pilot.press("d")
+        assert app.settings.model == MODEL
+        assert ids.get_row_at(row)[2] == "default"
+    assert load_settings(settings_file).model == MODEL
+    # A restart reads the file: the mark is there, and it is what `tui` starts a worker with.
+    again = make_app(NOBODY, tmp_path, settings=load_settings(settings_file))
+    async with again.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: again.screen.settled, timeout=10, what="the scan")
+        ids = again.screen.query_one("#models-ids", DataTable)
+        marked = [ids.get_row_at(i)[0] for i in range(ids.row_count) if ids.get_row_at(i)[2]]
+        assert marked == [MODEL]

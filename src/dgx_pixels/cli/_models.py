@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -72,33 +73,18 @@ def pull(model_id: str, as_lora: bool) -> None:
 
     Cached files that fail 'models verify' are downloaded again.
     """
-    from dgx_pixels.engine._hub import download_lora
-    from dgx_pixels.engine._loading import download_model
-    from dgx_pixels.engine.models import KNOWN_LORA_FILES, resolve_model
-    from dgx_pixels.request import LoraRef
+    from dgx_pixels.engine._hub import pull as pull_model
 
-    if as_lora or model_id in KNOWN_LORA_FILES:
-        _remove_corrupt(["/".join(model_id.split("/")[:2])])
-        path = download_lora(LoraRef(model_id), weight_name=KNOWN_LORA_FILES.get(model_id))
-        click.echo(str(path))
-        return
-    spec = resolve_model(model_id)
-    if spec.kind != "hub":
-        click.echo(f"{model_id} is {spec.kind}: nothing to download")
-        return
-    _remove_corrupt([spec.source, *(lora.id for lora in spec.loras)])
-    click.echo(download_model(spec))
-    for lora in spec.loras:
-        click.echo(str(download_lora(lora, weight_name=KNOWN_LORA_FILES.get(lora.id))))
-
-
-def _remove_corrupt(repo_ids: list[str]) -> None:
-    from dgx_pixels.engine._hub import is_offline, remove_corrupt_blobs
-
-    if is_offline():  # nothing could replace them: the download fails with its own line
-        return
-    for blob in remove_corrupt_blobs(repo_ids):
+    def corrupt(blob: Path) -> None:
         click.echo(f"{blob}: corrupt, downloading it again", err=True)
+
+    paths = pull_model(model_id, as_lora=as_lora, on_corrupt=corrupt)
+    if not paths:
+        from dgx_pixels.engine.models import resolve_model
+
+        click.echo(f"{model_id} is {resolve_model(model_id).kind}: nothing to download")
+    for path in paths:
+        click.echo(path)
 
 
 @models.command("info")

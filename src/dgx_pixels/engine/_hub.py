@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from dgx_pixels.engine.models import KNOWN_LORA_FILES
 from dgx_pixels.errors import ModelError, ModelNotFoundError
@@ -19,11 +22,14 @@ from dgx_pixels.request import LoraRef
 
 __all__ = [
     "CachedRepo",
+    "DownloadWatch",
     "VerifyResult",
     "cached_repos",
     "download_lora",
     "hub_cache_dir",
     "is_offline",
+    "pull",
+    "pull_repos",
     "remove_corrupt_blobs",
     "sha256_file",
     "verify_cache",
@@ -196,6 +202,116 @@ def _blob_digest(path: Path, name_length: int) -> str:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def pull_repos(model_id: str, *, as_lora: bool = False) -> list[str]:
+    """The hub repositories (``owner/name``) that :func:`pull` of ``model_id`` fills.
+
+    Empty for a model that needs no download (a random or local one).
+    """
+    from dgx_pixels.engine.models import resolve_model
+
+    if as_lora or model_id in KNOWN_LORA_FILES:
+        return ["/".join(model_id.split("/")[:2])]
+    spec = resolve_model(model_id)
+    if spec.kind != "hub":
+        return []
+    return [spec.source, *("/".join(lora.id.split("/")[:2]) for lora in spec.loras)]
+
+
+def pull(
+    model_id: str,
+    *,
+    as_lora: bool = False,
+    on_corrupt: Callable[[Path], None] | None = None,
+) -> list[str]:
+    """Download ``model_id`` (a preset, a hub model or, with ``as_lora``, a LoRA) into the cache.
+
+    Cached blobs that fail verification are removed first, so they are
+    downloaded again (``on_corrupt`` hears of each). Returns the local paths:
+    the model's folder, then each LoRA file; empty for a model that needs no
+    download. ``dgx-pixels models pull`` and the TUI's Models screen both call this.
+    """
+    from dgx_pixels.engine._loading import download_model
+    from dgx_pixels.engine.models import resolve_model
+    from dgx_pixels.request import LoraRef
+
+    repos = pull_repos(model_id, as_lora=as_lora)
+    if not is_offline():  # offline nothing could replace them: the download fails with its line
+        for blob in remove_corrupt_blobs(repos):
+            if on_corrupt is not None:
+                on_corrupt(blob)
+    if as_lora or model_id in KNOWN_LORA_FILES:
+        lora = download_lora(LoraRef(model_id), weight_name=KNOWN_LORA_FILES.get(model_id))
+        return [str(lora)]
+    spec = resolve_model(model_id)
+    if spec.kind != "hub":
+        return []
+    paths = [download_model(spec)]
+    for ref in spec.loras:
+        paths.append(str(download_lora(ref, weight_name=KNOWN_LORA_FILES.get(ref.id))))
+    return paths
+
+
+class DownloadWatch:
+    """Bytes arriving in the cache folders of ``repo_ids``, reported while a download runs.
+
+    huggingface_hub reports progress only to its own tqdm bars, and diffusers'
+    download passes none through, so this measures what reaches the disk: the
+    size of every blob (finished, or still ``.incomplete``) under each
+    repository's cache folder, polled every ``every`` seconds in a thread, as
+    bytes added since the watch began (huggingface_hub writes what it receives
+    in pieces of ``DOWNLOAD_CHUNK_SIZE``, 10 MiB, so the count grows by those).
+    Use it as a context manager around the
+    download; ``on_bytes`` is called from the watch's thread, and once more on
+    exit with the final count.
+    """
+
+    def __init__(
+        self, repo_ids: Iterable[str], on_bytes: Callable[[int], object], *, every: float = 0.25
+    ) -> None:
+        cache = hub_cache_dir()
+        self._folders = [
+            cache / f"models--{repo.replace('/', '--')}" / "blobs" for repo in repo_ids
+        ]
+        self._on_bytes = on_bytes
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="download-watch", daemon=True)
+        self._start = 0
+
+    def received(self) -> int:
+        """Bytes in the watched blob folders now, less those there when the watch began."""
+        return self._on_disk() - self._start
+
+    def _on_disk(self) -> int:
+        total = 0
+        for folder in self._folders:
+            for blob in folder.iterdir() if folder.is_dir() else ():
+                try:
+                    total += blob.stat().st_size
+                except OSError:  # renamed from .incomplete meanwhile: counted under its new name
+                    continue
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self._on_bytes(self.received())
+
+    def __enter__(self) -> DownloadWatch:
+        self._start = self._on_disk()
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._on_bytes(self.received())
 
 
 def _first_line(exc: BaseException) -> str:

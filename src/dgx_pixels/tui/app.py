@@ -177,6 +177,20 @@ class DgxPixelsApp(App[None]):
         if isinstance(self.focused, (Input, TextArea)):
             self.screen.set_focus(None)
 
+    def keep_settings(self, settings: Settings) -> Path | None:
+        """Make ``settings`` the app's and write them to the settings file; that file.
+
+        ``None`` when the app has no settings file (they last this session).
+        Raises :class:`OSError` when the file cannot be written (nothing changes then).
+        """
+        from dgx_pixels.tui.settings import save_settings
+
+        path = self.options.settings_path
+        if path is not None:
+            save_settings(settings, path)
+        self.settings = settings
+        return path
+
     @property
     def noise(self) -> bool:
         """The worker's model has random weights."""

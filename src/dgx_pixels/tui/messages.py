@@ -13,7 +13,15 @@ from textual.message import Message
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.tui.link import WorkerStatus
 
-__all__ = ["JobEventReceived", "JobsListed", "RequestFailed", "Submitted", "WorkerStatusChanged"]
+__all__ = [
+    "JobEventReceived",
+    "JobsListed",
+    "PullFinished",
+    "PullProgress",
+    "RequestFailed",
+    "Submitted",
+    "WorkerStatusChanged",
+]
 
 
 class WorkerStatusChanged(Message):
@@ -56,3 +64,21 @@ class RequestFailed(Message):
         super().__init__()
         self.message = message
         self.tag = tag
+
+
+class PullProgress(Message):
+    """A download into the HF cache has ``received`` bytes so far (posted by its thread)."""
+
+    def __init__(self, model_id: str, received: int) -> None:
+        super().__init__()
+        self.model_id = model_id
+        self.received = received
+
+
+class PullFinished(Message):
+    """A download finished: ``paths`` are the local folder and files (empty: nothing to fetch)."""
+
+    def __init__(self, model_id: str, paths: list[str]) -> None:
+        super().__init__()
+        self.model_id = model_id
+        self.paths = paths

@@ -4,12 +4,22 @@ The rows come from the same code as ``dgx-pixels models list``
 (:mod:`dgx_pixels.engine.models`, the hub cache reader and the command's
 state and size helpers). For a cached LoRA the trigger words and a
 recommended weight are read from its safetensors metadata, where its author
-wrote them; "-" where it has none.
+wrote them; "-" where it has none. Its hash is the SHA-256 the cache names
+its blob by.
+
+``p`` pulls the highlighted id, Enter in the pull field pulls what is typed
+there (tick "LoRA" for a LoRA repository): the same download as
+``dgx-pixels models pull``, in a thread, with the bytes that reach the cache
+shown as they arrive (:class:`~dgx_pixels.engine._hub.DownloadWatch`; the hub
+library tells no total, so the bar only moves). ``d`` makes the highlighted
+id the default model: saved in the settings file, it is what ``dgx-pixels
+tui`` starts a worker with and what Generate asks for when no worker serves one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,9 +28,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.widgets import Checkbox, DataTable, Input, ProgressBar, Static
 
-from dgx_pixels.errors import InputError
+from dgx_pixels.errors import DgxPixelsError, InputError
+from dgx_pixels.tui.messages import PullFinished, PullProgress, RequestFailed
 from dgx_pixels.tui.screens._base import PixelsScreen
 
 __all__ = ["LoraMeta", "ModelsScreen", "lora_meta"]
@@ -35,6 +48,7 @@ class LoraMeta:
     file: Path
     triggers: tuple[str, ...]
     weight: str
+    sha256: str
 
 
 def lora_meta(path: Path) -> LoraMeta:
@@ -57,7 +71,21 @@ def lora_meta(path: Path) -> LoraMeta:
         except (ValueError, AttributeError, TypeError):
             triggers = []
     weight = next((str(meta[k]) for k in _WEIGHT_KEYS if k in meta), "-")
-    return LoraMeta(path, tuple(triggers), weight)
+    return LoraMeta(path, tuple(triggers), weight, _sha256(path))
+
+
+def _sha256(path: Path) -> str:
+    """The file's SHA-256: the name of its blob in the HF cache, else hashed."""
+    from dgx_pixels.engine._hub import sha256_file
+
+    blob = path.resolve()
+    if len(blob.name) == 64 and all(c in "0123456789abcdef" for c in blob.name):
+        return blob.name
+    return sha256_file(path)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
 
 
 class ModelsScreen(PixelsScreen):
@@ -66,9 +94,15 @@ class ModelsScreen(PixelsScreen):
     MODE = "models"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "rescan", "Rescan cache", id="models.rescan"),
+        Binding("p", "pull_highlighted", "Pull model", id="models.pull"),
+        Binding("d", "set_default", "Set default", id="models.default"),
     ]
     DEFAULT_CSS = """
     ModelsScreen #models-ids { height: auto; max-height: 8; }
+    ModelsScreen #models-pull { height: 1; padding: 0 1; }
+    ModelsScreen #models-pull-id { width: 1fr; }
+    ModelsScreen #models-pull-bar { width: 24; padding: 0 1; }
+    ModelsScreen #models-pull-status { height: 1; padding: 0 1; }
     ModelsScreen #models-cache-label { height: 1; padding: 0 1; color: $text-muted; }
     ModelsScreen #models-cache { height: 1fr; }
     ModelsScreen #models-detail { height: auto; max-height: 6; padding: 0 1; }
@@ -78,22 +112,139 @@ class ModelsScreen(PixelsScreen):
         super().__init__()
         self._repos: list[Any] = []
         self._loras: dict[str, list[LoraMeta]] = {}
+        self._ids: list[str] = []
+        self._pulling: str | None = None
+        self._received = 0
         #: The first cache scan is shown (snapshots wait for it).
         self.settled = False
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="models-ids", cursor_type="row")
+        with Horizontal(id="models-pull"):
+            yield Input(
+                id="models-pull-id", placeholder="pull: a model id or owner/name", compact=True
+            )
+            yield Checkbox("LoRA", id="models-pull-lora", compact=True)
+            yield ProgressBar(id="models-pull-bar", show_eta=False, show_percentage=False)
+        yield Static("", id="models-pull-status")
         yield Static("", id="models-cache-label")
         yield DataTable(id="models-cache", cursor_type="row")
         yield Static("", id="models-detail")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#models-ids", DataTable).add_columns("model id", "state", "what it is")
+        self.query_one("#models-ids", DataTable).add_columns(
+            "model id", "state", "default", "what it is"
+        )
         self.query_one("#models-cache", DataTable).add_columns(
             "repository", "kind", "size", "revision", "trigger words", "weight"
         )
+        self.query_one("#models-pull-bar", ProgressBar).display = False
+        self.watch(self.app, "settings", lambda _: self._mark_default(), init=False)
         self.action_rescan()
+
+    def commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        return [
+            ("Models: rescan the cache", self.action_rescan, "ctrl+r"),
+            ("Models: pull the highlighted id", self.action_pull_highlighted, "p"),
+            ("Models: make the highlighted id the default", self.action_set_default, "d"),
+        ]
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """The pull / default line."""
+        self.query_one("#models-pull-status", Static).update(
+            Text(text, style="bold red" if error else "", no_wrap=True, overflow="ellipsis")
+        )
+
+    def highlighted_id(self) -> str | None:
+        """The model id under the ids table's cursor."""
+        row = self.query_one("#models-ids", DataTable).cursor_row
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    # ------------------------------------------------------------- default
+
+    def action_set_default(self) -> None:
+        model_id = self.highlighted_id()
+        if model_id is None:
+            return
+        try:
+            path = self.studio.keep_settings(self.studio.settings.replace(model=model_id))
+        except (OSError, DgxPixelsError) as exc:
+            self.say(f"default not saved: {getattr(exc, 'message', exc)}", error=True)
+            return
+        where = f"saved in {path}" if path else "for this session (no settings file)"
+        self.say(f"default model: {model_id}, {where}")
+
+    def _mark_default(self) -> None:
+        table = self.query_one("#models-ids", DataTable)
+        if table.row_count != len(self._ids) or not self._ids:
+            return
+        for row, model_id in enumerate(self._ids):
+            mark = "default" if model_id == self.studio.settings.model else ""
+            table.update_cell_at(Coordinate(row, 2), mark)
+
+    # ---------------------------------------------------------------- pull
+
+    def action_pull_highlighted(self) -> None:
+        model_id = self.highlighted_id()
+        if model_id is not None:
+            self.pull(model_id, as_lora=False)
+
+    @on(Input.Submitted, "#models-pull-id")
+    def _pull_typed(self, event: Input.Submitted) -> None:
+        event.stop()
+        model_id = event.value.strip()
+        if not model_id:
+            self.say("type a model id or owner/name to pull", error=True)
+            return
+        self.pull(model_id, as_lora=self.query_one("#models-pull-lora", Checkbox).value)
+
+    def pull(self, model_id: str, *, as_lora: bool) -> None:
+        """Download ``model_id`` into the HF cache in a thread, showing the bytes as they come."""
+        if self._pulling is not None:
+            self.say(f"{self._pulling} is still downloading", error=True)
+            return
+        self._pulling, self._received = model_id, 0
+        bar = self.query_one("#models-pull-bar", ProgressBar)
+        bar.display = True
+        bar.update(total=None, progress=0)
+        self.say(f"pulling {model_id} ...")
+        self._pull(model_id, as_lora)
+
+    @work(thread=True, exclusive=True, group="models-pull")
+    def _pull(self, model_id: str, as_lora: bool) -> None:
+        from dgx_pixels.engine._hub import DownloadWatch, pull, pull_repos
+
+        try:
+            repos = pull_repos(model_id, as_lora=as_lora)
+            with DownloadWatch(repos, lambda n: self.post_message(PullProgress(model_id, n))):
+                paths = pull(model_id, as_lora=as_lora)
+        except DgxPixelsError as exc:
+            self.post_message(RequestFailed(exc.message, "pull"))
+            return
+        self.post_message(PullFinished(model_id, paths))
+
+    def on_pull_progress(self, message: PullProgress) -> None:
+        self.query_one("#models-pull-bar", ProgressBar).update(progress=message.received)
+        self.say(f"pulling {message.model_id}: {_mib(message.received)} received")
+        self._received = message.received
+
+    def on_pull_finished(self, message: PullFinished) -> None:
+        self._pulling = None
+        bar = self.query_one("#models-pull-bar", ProgressBar)
+        bar.update(total=1, progress=1)
+        if not message.paths:
+            self.say(f"{message.model_id}: nothing to download")
+        else:
+            self.say(
+                f"pulled {message.model_id} ({_mib(self._received)} received): {message.paths[0]}"
+            )
+        self.action_rescan()
+
+    def on_request_failed(self, message: RequestFailed) -> None:
+        self._pulling = None
+        self.query_one("#models-pull-bar", ProgressBar).display = False
+        self.say(message.message, error=True)
 
     def action_rescan(self) -> None:
         self._scan()
@@ -107,6 +258,16 @@ class ModelsScreen(PixelsScreen):
         repos = cached_repos()
         cached = {repo.repo_id: repo for repo in repos}
         ids = []
+        default = self.studio.settings.model
+        if default not in PRESETS and default not in RANDOM_MODELS:
+            from dgx_pixels.engine.models import resolve_model
+
+            try:  # a hub id or local path made the default: listed too
+                spec = resolve_model(default)
+                state = _state(spec, cached) if spec.kind == "hub" else spec.kind
+                ids.append((default, state, spec.description or spec.source))
+            except DgxPixelsError:
+                ids.append((default, "unknown", "the default in the settings file"))
         for spec in [*PRESETS.values(), *RANDOM_MODELS.values()]:
             state = "built in" if spec.kind == "random" else _state(spec, cached)
             ids.append((spec.id, state, spec.description))
@@ -134,8 +295,10 @@ class ModelsScreen(PixelsScreen):
 
         table = self.query_one("#models-ids", DataTable)
         table.clear()
-        for row in ids:
-            table.add_row(*row)
+        self._ids = [model_id for model_id, _, _ in ids]
+        for model_id, state, what in ids:
+            mark = "default" if model_id == self.studio.settings.model else ""
+            table.add_row(model_id, state, mark, what)
         self._repos, self._loras = repos, loras
         cache_table = self.query_one("#models-cache", DataTable)
         cache_table.clear()
@@ -165,5 +328,7 @@ class ModelsScreen(PixelsScreen):
         lines = [f"{repo.repo_id}: {repo.path}", f"revisions: {', '.join(repo.revisions) or '-'}"]
         for meta in self._loras.get(repo.repo_id, []):
             triggers = ", ".join(meta.triggers) or "-"
-            lines.append(f"{meta.file.name}: triggers {triggers}; weight {meta.weight}")
+            lines.append(
+                f"{meta.file.name}: triggers {triggers}; weight {meta.weight}; sha256 {meta.sha256}"
+            )
         self.query_one("#models-detail", Static).update(Text("\n".join(lines)))

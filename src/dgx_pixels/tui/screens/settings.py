@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from dgx_pixels.errors import DgxPixelsError
 from dgx_pixels.tui.screens._base import PixelsScreen
-from dgx_pixels.tui.settings import RENDERERS, Settings, save_settings
+from dgx_pixels.tui.settings import RENDERERS, Settings
 
 __all__ = ["SettingsScreen", "parse_keymap"]
 
@@ -90,6 +90,8 @@ class SettingsScreen(PixelsScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.show_settings(self.studio.settings)
+        # changed elsewhere (the Models screen sets the default model): show them
+        self.watch(self.app, "settings", self.show_settings, init=False)
         path = self.studio.options.settings_path
         self.say(f"file: {path}" if path else "no settings file: changes last this session")
 
@@ -149,15 +151,13 @@ class SettingsScreen(PixelsScreen):
         except DgxPixelsError as exc:
             self.say(f"not saved: {exc.message}", error=True)
             return
-        path = self.studio.options.settings_path
-        if path is not None:
-            try:
-                save_settings(settings, path)
-            except OSError as exc:
-                self.say(f"not saved: {path}: {exc.strerror or exc}", error=True)
-                return
         renderer_changed = settings.renderer != self.studio.settings.renderer
-        self.studio.settings = settings
+        try:
+            path = self.studio.keep_settings(settings)
+        except OSError as exc:
+            where = self.studio.options.settings_path
+            self.say(f"not saved: {where}: {exc.strerror or exc}", error=True)
+            return
         self.studio.set_keymap(dict(settings.keymap))
         note = " (the renderer changes at the next start)" if renderer_changed else ""
         self.say(f"saved to {path}{note}" if path else f"applied for this session{note}")
