@@ -1,58 +1,121 @@
-"""Gallery on real outputs: filter, the full request, trash and undo, re-process locally."""
+"""Gallery on real outputs: thumbnails, filter and tags, the full request, trash and undo,
+re-process locally, export into a game project, open the folder without a desktop."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from textual.widgets import DataTable, Input, Select
+from PIL import Image
+from rich.segment import Segment
+from rich.style import Style
+from textual.widgets import Input, Select
 
 from dgx_pixels.image_files import read_image
 from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.spawn import SpawnedWorker
 from dgx_pixels.pixel.palette import resolve_palette
 from dgx_pixels.request import GenerationRequest
+from dgx_pixels.tui.gallery import TagBook, parse_tags
+from dgx_pixels.tui.pixels import halfblock_rows, thumbnail
+from dgx_pixels.tui.widgets.export import ExportDialog
+from dgx_pixels.tui.widgets.thumbs import ThumbGrid
 
 from .conftest import MODEL, make_app, wait_for
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_gallery_filters_deletes_undoes_and_reprocesses(
+def cells(segments: Iterable[Segment]) -> list[tuple[str, Style | None]]:
+    """One (character, style) per terminal cell."""
+    return [(ch, s.style) for s in segments for ch in s.text]
+
+
+def test_thumbnails_scale_by_whole_factors_nearest_only() -> None:
+    rng = np.random.default_rng(0)
+    sprite = Image.fromarray(rng.integers(0, 256, (32, 48, 4), dtype=np.uint8), "RGBA")
+    small = np.asarray(thumbnail(sprite, (16, 16)))  # 48x32 -> every 3rd pixel: 16x11
+    assert small.shape == (11, 16, 4)
+    assert (small == np.asarray(sprite)[1::3, 1::3]).all()
+    big = np.asarray(thumbnail(sprite.crop((0, 0, 8, 8)), (16, 16)))  # 8x8 -> 2x: 16x16
+    assert (big == np.asarray(sprite)[:8, :8].repeat(2, 0).repeat(2, 1)).all()
+
+
+def test_tags_are_checked_and_kept_in_the_data_dir(tmp_path: Path) -> None:
+    book = TagBook(tmp_path)
+    sprite = tmp_path / "outputs" / "a.png"
+    assert book.set(sprite, "Hero, v2 hero") == ("hero", "v2")
+    assert json.loads((tmp_path / "tags.json").read_text()) == {"outputs/a.png": ["hero", "v2"]}
+    assert book.load() == {"outputs/a.png": ("hero", "v2")}
+    with pytest.raises(Exception, match="at most 16 tags"):
+        parse_tags(" ".join(f"t{i}" for i in range(17)))
+    book.set(sprite, "")
+    assert book.load() == {}
+
+
+async def test_gallery_grid_filters_tags_deletes_undoes_and_reprocesses(
     tiny_worker: SpawnedWorker, tmp_path: Path
 ) -> None:
     request = GenerationRequest("a gallery bat", size=(16, 16), count=2, steps=2, model=MODEL)
     with Client(tiny_worker.address) as client:
         done = client.run(request)
     sprites = [Path(o["sprite"]) for o in done.outputs]
-    app = make_app(tiny_worker.address, tmp_path, data_dir=tiny_worker.data.root)
+    root = tiny_worker.data.root
+    app = make_app(tiny_worker.address, tmp_path, data_dir=root)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f2")
         screen = app.screen
-        table = screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count > 0, what="the outputs listed")
+        grid = screen.query_one(ThumbGrid)
+        await wait_for(pilot, lambda: grid.count > 0, what="the outputs listed")
         screen.query_one("#gal-filter", Input).value = "gallery bat"
-        await wait_for(pilot, lambda: table.row_count == 2, what="two rows")
+        await wait_for(pilot, lambda: grid.count == 2, what="two thumbnails")
+        await pilot.press("enter")  # back to the grid
+        assert app.focused is grid
         text = str(screen.query_one("#gal-request-text").render())
         assert '"prompt": "a gallery bat"' in text
         first = screen.selected()
         assert first is not None
         assert first.sprite in sprites
         assert first.noise
+        # The first thumbnail is the sprite's own pixels, 2x in the 32x32 box of a tall
+        # terminal, cell by cell; its caption below says NOISE.
+        assert grid.box == (32, 32)
+        expected = halfblock_rows(thumbnail(read_image(first.sprite, mode="RGBA"), grid.box))
+        for y, row in enumerate(expected):
+            assert cells(grid.render_line(y))[:32] == cells(row)
+        assert "NOISE" in "".join(s.text for s in grid.render_line(16))
+        await pilot.press("right")
+        second = screen.selected()
+        assert second is not None
+        assert second.sprite != first.sprite
+        await pilot.press("left")
+        assert screen.selected() == first
 
-        table.focus()
+        await pilot.press("t", *"hero", "enter")  # tags, saved in the data dir
+        assert TagBook(root).load()[TagBook(root).key(first.sprite)] == ("hero",)
+        screen.query_one("#gal-filter", Input).value = "tag:hero"
+        await wait_for(pilot, lambda: grid.count == 1, what="the tagged one")
+        assert screen.selected().sprite == first.sprite  # type: ignore[union-attr]
+        screen.query_one("#gal-filter", Input).value = "gallery bat"
+        await wait_for(pilot, lambda: grid.count == 2, what="both again")
+        grid.focus()
+        grid.cursor = [i.sprite for i in screen._shown].index(first.sprite)
+
         await pilot.press("x")
         assert not first.sprite.exists()
-        assert table.row_count == 1
-        assert list((tiny_worker.data.root / "trash").rglob(first.sprite.name))
+        assert grid.count == 1
+        assert list((root / "trash").rglob(first.sprite.name))
         await pilot.press("u")
         assert first.sprite.exists()
         assert first.sprite.with_suffix(".json").exists()
-        await wait_for(pilot, lambda: table.row_count == 2, what="back")
+        await wait_for(pilot, lambda: grid.count == 2, what="back")
 
+        grid.cursor = [i.sprite for i in screen._shown].index(first.sprite)
         screen.query_one("#gal-palette", Select).value = "pico-8"
-        table.focus()
+        grid.focus()
         await pilot.press("p")
         again = first.sprite.with_name(first.sprite.stem + ".pico-8.png")
         await wait_for(pilot, again.exists, what="the re-processed sprite")
@@ -63,3 +126,50 @@ async def test_gallery_filters_deletes_undoes_and_reprocesses(
         for c in resolve_palette("pico-8").hex_codes()
     }
     assert {tuple(int(v) for v in p[:3]) for p in pixels[opaque]} <= pico
+
+
+async def test_gallery_exports_into_a_project_and_names_the_folder_without_a_desktop(
+    tiny_worker: SpawnedWorker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    request = GenerationRequest("an exported gem", size=(16, 16), count=1, steps=2, model=MODEL)
+    with Client(tiny_worker.address) as client:
+        done = client.run(request)
+    sprite = Path(done.outputs[0]["sprite"])
+    project = tmp_path / "game"
+    project.mkdir()
+    app = make_app(tiny_worker.address, tmp_path, data_dir=tiny_worker.data.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        screen = app.screen
+        screen.query_one("#gal-filter", Input).value = "an exported gem"
+        grid = screen.query_one(ThumbGrid)
+        await wait_for(pilot, lambda: grid.count == 1, what="the gem")
+        grid.focus()
+        await pilot.press("o")
+        message = str(screen.query_one("#gal-message").render())
+        assert message == f"no desktop here to open it; the folder is {sprite.parent}"
+
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        dialog.query_one("#export-target", Select).value = "godot"
+        dialog.query_one("#export-project", Input).value = str(project)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: dialog.result is not None,
+            timeout=20,
+            what=lambda: str(dialog.query_one("#export-result").render()),
+        )
+        written = [w.path for w in dialog.result.files]  # type: ignore[union-attr]
+        report = str(dialog.query_one("#export-result").render())
+        await pilot.press("escape")
+        assert app.screen is screen
+        assert app.last_export == ("godot", str(project))
+    assert all(project in p.parents for p in written)
+    tres = [p for p in written if p.suffix == ".tres"]
+    assert tres
+    assert tres[0].read_text().startswith("[gd_resource")
+    assert str(project) in report

@@ -138,6 +138,8 @@ class DgxPixelsApp(App[None]):
         self._stop = threading.Event()
         #: The latest worker events, newest last (the Monitor's history and log).
         self.events: collections.deque[tuple[float, p.Event]] = collections.deque(maxlen=EVENT_LOG)
+        #: The last export's target and project folder (the export dialog starts with them).
+        self.last_export: tuple[str, str] = ("bevy", "")
         self.set_reactive(DgxPixelsApp.settings, options.settings)
         self.set_reactive(
             DgxPixelsApp.status, WorkerStatus(LinkState.CONNECTING, self.link.address)

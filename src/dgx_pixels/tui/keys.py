@@ -4,7 +4,8 @@ Each screen has a function key from anywhere (``f1``...) and a number key
 when no text field has focus. Every binding has an id, so a keymap in the
 settings can move it (``keymap = {"screen.queue" = "f9"}``).
 :func:`markdown_table` is the README's keys table; a test checks that the
-README holds exactly it, so neither can drift from the bindings.
+README holds exactly it, so neither can drift from the bindings;
+``python -m dgx_pixels.tui.keys README.md`` writes it there.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
-__all__ = ["SCREENS", "ScreenEntry", "binding_rows", "markdown_table", "screen_bindings"]
+__all__ = [
+    "SCREENS",
+    "ScreenEntry",
+    "binding_rows",
+    "markdown_table",
+    "screen_bindings",
+    "with_table",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +100,30 @@ def markdown_table(rows: Iterable[tuple[str, str, str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def with_table(text: str, table: str) -> str:
+    r"""``text`` (the README) with ``table`` between its ``keys:start`` / ``keys:end`` markers.
+
+    >>> with_table("a\n<!-- keys:start -->\nold\n<!-- keys:end -->\nb", "new\n")
+    'a\n<!-- keys:start -->\nnew\n<!-- keys:end -->\nb'
+    """
+    start, end = "<!-- keys:start -->\n", "<!-- keys:end -->"
+    head, found, rest = text.partition(start)
+    if not found or end not in rest:
+        raise ValueError("no keys:start / keys:end markers")
+    return head + start + table + end + rest.partition(end)[2]
+
+
 if __name__ == "__main__":
+    # python -m dgx_pixels.tui.keys            prints the table
+    # python -m dgx_pixels.tui.keys README.md  writes it into the README
+    import sys
+    from pathlib import Path
+
     from dgx_pixels.tui.app import all_binding_scopes
 
-    print(markdown_table(binding_rows(all_binding_scopes())), end="")
+    table = markdown_table(binding_rows(all_binding_scopes()))
+    if len(sys.argv) > 1:
+        readme = Path(sys.argv[1])
+        readme.write_text(with_table(readme.read_text(encoding="utf-8"), table), encoding="utf-8")
+    else:
+        print(table, end="")

@@ -34,6 +34,7 @@ __all__ = [
     "graphics_picture",
     "halfblock_rows",
     "halfblock_size",
+    "thumbnail",
 ]
 
 #: The two greys of the checkerboard behind transparent pixels.
@@ -60,6 +61,27 @@ def fit_zoom(size: tuple[int, int], cells: tuple[int, int], *, most: int = MAX_Z
     cols, rows = cells
     zoom = min(cols // max(w, 1), (rows * 2) // max(h, 1), most)
     return max(1, zoom)
+
+
+def thumbnail(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    """``image`` scaled by a whole factor, nearest only, to the largest size within ``box``.
+
+    A sprite smaller than ``box`` is enlarged ``k`` times; a larger one keeps
+    every ``k``-th pixel (never a blend of pixels). The input is not changed.
+
+    >>> thumbnail(Image.new("RGBA", (8, 8)), (16, 16)).size
+    (16, 16)
+    >>> thumbnail(Image.new("RGBA", (64, 32)), (16, 16)).size
+    (16, 8)
+    """
+    w, h = image.size
+    bw, bh = box
+    if w <= bw and h <= bh:
+        k = max(1, min(bw // w, bh // h, MAX_ZOOM))
+        return image.resize((w * k, h * k), Image.Resampling.NEAREST)
+    k = max(math.ceil(w / bw), math.ceil(h / bh))
+    small = np.asarray(image.convert("RGBA"))[k // 2 :: k, k // 2 :: k]
+    return Image.fromarray(np.ascontiguousarray(small), "RGBA")
 
 
 def composite(image: Image.Image) -> np.ndarray:
