@@ -100,3 +100,64 @@ async def test_a_result_rerolls_varies_starts_img2img_and_reprocesses(
             for job_id in set(app.jobs):
                 if not app.jobs[job_id].terminal:
                     client.cancel(job_id)
+
+
+async def test_a_result_animates_with_an_effect_and_both_export_into_a_project(
+    tiny_worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    import json
+
+    from textual.widgets import Input, OptionList, Select
+
+    from dgx_pixels.tui.widgets.animation import AnimationTile, EffectPicker
+    from dgx_pixels.tui.widgets.export import ExportDialog
+
+    project = tmp_path / "game"
+    project.mkdir()
+    app = make_app(tiny_worker.address, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status.serving, what="the worker")
+        fill(app, **FAST)
+        await pilot.press(*"a bobbing slime", "enter")
+        await wait_for(
+            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
+        )
+        screen = app.screen
+        tile = screen.query(ResultTile).first()
+        tile.focus()
+        await pilot.press("a")
+        assert isinstance(app.screen, EffectPicker)
+        picker = app.screen.query_one(OptionList)
+        picker.highlighted = [o.id for o in picker.options].index("blink")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(screen.query(AnimationTile)), what="the animation")
+        animation = screen.query(AnimationTile).first()
+        manifest = json.loads((animation.folder / "manifest.json").read_text())
+        assert manifest["kind"] == "animation"
+        assert len(animation.frames) == 4
+        assert animation.folder.parent == tile.output.sprite.parent
+        first = animation.frame  # it plays: the frame moves on by itself
+        await wait_for(pilot, lambda: animation.frame != first, timeout=5, what="the next frame")
+        # e on the animation: its asset folder, into a Bevy project
+        animation.focus()
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        assert dialog.assets == [animation.folder]
+        dialog.query_one("#export-target", Select).value = "bevy"
+        dialog.query_one("#export-project", Input).value = str(project)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: dialog.result is not None, timeout=20, what="the export")
+        assert dialog.result is not None
+        written = [w.path for w in dialog.result.files]
+        assert any(p.name.endswith(".assets.ron") for p in written)
+        await pilot.press("escape")
+        # e on the sprite: the same dialog, remembering the target and the folder
+        tile.focus()
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        assert dialog.assets == [tile.output.sprite]
+        assert dialog.query_one("#export-project", Input).value == str(project)
+        await pilot.press("escape")
+    assert all(project in p.parents for p in written)

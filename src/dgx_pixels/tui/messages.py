@@ -8,12 +8,15 @@ threads post :class:`Submitted` / :class:`RequestFailed` to that screen.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.message import Message
 
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.tui.link import WorkerStatus
 
 __all__ = [
+    "ExportRequested",
     "JobEventReceived",
     "JobsListed",
     "PullFinished",
@@ -81,4 +84,12 @@ class PullFinished(Message):
     def __init__(self, model_id: str, paths: list[str]) -> None:
         super().__init__()
         self.model_id = model_id
+        self.paths = paths
+
+
+class ExportRequested(Message):
+    """A tile asks for its files (a sprite, an asset folder) to be exported."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__()
         self.paths = paths

@@ -4,7 +4,12 @@ The prompt has focus at start and Enter submits (from any field). Each job
 shows as a tile in the results strip, first with its step preview and
 progress, then as its finished sprites. A finished sprite, once selected,
 can be re-rolled with its seed, varied (same request, new seeds), used as the
-init image of an img2img job, or re-processed locally with another palette.
+init image of an img2img job, re-processed locally with another palette,
+animated with a model-free effect (the animation plays in the strip; its
+asset folder is written beside the sprite), or exported into a game project
+(the export dialog Gallery uses too). A generated animation (a model drawing
+the frames of an action) needs the worker to run animation jobs, which it does
+not yet; ``dgx-pixels animate`` makes one.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from dgx_pixels.errors import DgxPixelsError
 from dgx_pixels.request import GenerationRequest, LoraRef
 from dgx_pixels.tui.jobbook import JobView
 from dgx_pixels.tui.link import WorkerStatus, is_noise_model
-from dgx_pixels.tui.messages import RequestFailed, Submitted
+from dgx_pixels.tui.messages import ExportRequested, RequestFailed, Submitted
 from dgx_pixels.tui.outputs import Output, reprocess
 from dgx_pixels.tui.screens._base import PixelsScreen
+from dgx_pixels.tui.widgets.animation import AnimationTile, EffectPicker
+from dgx_pixels.tui.widgets.export import ExportDialog
 from dgx_pixels.tui.widgets.results import JobTile, ResultTile
 from dgx_pixels.tui.widgets.swatches import Swatches
 
@@ -107,7 +114,10 @@ class GenerateScreen(PixelsScreen):
 
     MODE = "generate"
     CSS_PATH = "generate.tcss"
-    WIDGETS_WITH_KEYS: ClassVar[tuple[type[ResultTile], ...]] = (ResultTile,)
+    WIDGETS_WITH_KEYS: ClassVar[tuple[type[ResultTile | AnimationTile], ...]] = (
+        ResultTile,
+        AnimationTile,
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "Generate", id="generate.submit"),
         Binding("ctrl+l", "toggle_lock", "Lock seed", id="generate.lock"),
@@ -374,8 +384,51 @@ class GenerateScreen(PixelsScreen):
                         self.say("choose a palette above first, then press p", error=True)
                         return
                     self._reprocess(output, palette)
+                case "animate":
+                    self.app.push_screen(
+                        EffectPicker(), lambda effect: self._effect_chosen(output, effect)
+                    )
         except DgxPixelsError as exc:
             self.say(exc.message, error=True)
+
+    def on_export_requested(self, message: ExportRequested) -> None:
+        self.app.push_screen(ExportDialog(message.paths))
+
+    def _effect_chosen(self, output: Output, effect: str | None) -> None:
+        if effect is not None:
+            self.say(f"animating with {effect} ...")
+            self._make_effect(output, effect)
+
+    @work(thread=True, group="generate-animate")
+    def _make_effect(self, output: Output, effect: str) -> None:
+        from dgx_pixels.cli._animate import effect_asset
+        from dgx_pixels.sprites import EFFECTS
+
+        try:
+            folder, frames = effect_asset(
+                output.sprite, effect, None, None, 4, output.sprite.parent, False
+            )
+        except DgxPixelsError as exc:
+            self.post_message(RequestFailed(exc.message, "animate"))
+            return
+        duration = EFFECTS[effect].duration_ms
+        self.app.call_from_thread(self._add_animation, output, folder, frames, duration, effect)
+
+    def _add_animation(
+        self, source: Output, folder: Path, frames: list[Any], duration: int, effect: str
+    ) -> None:
+        tile = AnimationTile(
+            frames,
+            duration_ms=duration,
+            folder=folder,
+            caption=f"{effect} x{len(frames)}",
+            renderer=self.studio.renderer,
+            zoom=self._zoom(frames[0].size),
+            noise=source.noise,
+            classes="result",
+        )
+        self.query_one("#gen-strip", HorizontalScroll).mount(tile, before=0)
+        self.say(f"{effect}: {len(frames)} frames in {folder}")
 
     def _count(self) -> int:
         try:

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from dgx_pixels.tui.jobbook import JobView
+from dgx_pixels.tui.messages import ExportRequested
 from dgx_pixels.tui.outputs import Output
 from dgx_pixels.tui.widgets.sprite import SpriteView
 
@@ -72,7 +73,8 @@ class JobTile(Widget):
 
 
 class ResultTile(Widget, can_focus=True):
-    """A finished sprite; its keys act on it (re-roll, variations, img2img, re-process)."""
+    """A finished sprite; its keys act on it (re-roll, variations, img2img, re-process,
+    animate, export)."""
 
     KEYS_SCOPE: ClassVar[str] = "a selected result"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,6 +82,8 @@ class ResultTile(Widget, can_focus=True):
         Binding("v", "act('variations')", "Variations", id="result.variations"),
         Binding("i", "act('img2img')", "Img2img from it", id="result.img2img"),
         Binding("p", "act('reprocess')", "Re-process: palette", id="result.reprocess"),
+        Binding("a", "act('animate')", "Animate: an effect", id="result.animate"),
+        Binding("e", "export", "Export it", id="result.export"),
     ]
     DEFAULT_CSS = """
     ResultTile { width: auto; height: auto; margin: 0 1 0 0; border: none; }
@@ -113,3 +117,6 @@ class ResultTile(Widget, can_focus=True):
 
     def action_act(self, action: str) -> None:
         self.post_message(self.Action(self, action))
+
+    def action_export(self) -> None:
+        self.post_message(ExportRequested([self.output.sprite]))
