@@ -314,10 +314,8 @@ class ModelsScreen(PixelsScreen):
         self.query_one("#models-cache-label", Static).update(
             f"HF cache {cache}: {len(repos)} repositories | the worker serves {served}"
         )
-        if not repos:
-            self.query_one("#models-detail", Static).update(
-                "the cache is empty: dgx-pixels models pull pixel-art-xl fetches the default"
-            )
+        if not repos and self._pulling is None:
+            self.say("the cache is empty: p on pixel-art-xl pulls the default model")
         self.settled = True
 
     @on(DataTable.RowHighlighted, "#models-cache")
@@ -332,3 +330,20 @@ class ModelsScreen(PixelsScreen):
                 f"{meta.file.name}: triggers {triggers}; weight {meta.weight}; sha256 {meta.sha256}"
             )
         self.query_one("#models-detail", Static).update(Text("\n".join(lines)))
+
+    @on(DataTable.RowHighlighted, "#models-ids")
+    def _id_detail(self, event: DataTable.RowHighlighted) -> None:
+        from dgx_pixels.engine.models import resolve_model
+
+        if not 0 <= event.cursor_row < len(self._ids):
+            return
+        model_id = self._ids[event.cursor_row]
+        try:
+            spec = resolve_model(model_id)
+        except DgxPixelsError as exc:
+            self.query_one("#models-detail", Static).update(Text(f"{model_id}: {exc.message}"))
+            return
+        loras = ", ".join(map(str, spec.loras)) or "-"
+        self.query_one("#models-detail", Static).update(
+            Text(f"{model_id}: {spec.kind}, source {spec.source}; LoRAs {loras}")
+        )
