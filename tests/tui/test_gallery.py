@@ -93,6 +93,12 @@ async def test_gallery_grid_filters_tags_deletes_undoes_and_reprocesses(
         assert second.sprite != first.sprite
         await pilot.press("left")
         assert screen.selected() == first
+        row, column = divmod(1, grid.columns)  # where the second thumbnail is drawn
+        at = (column * (grid.box[0] + 1) + 2, row * (grid.box[1] // 2 + 1) + 1)
+        await pilot.click("#gal-grid", offset=at)
+        assert screen.selected() == second
+        await pilot.press("home")
+        assert screen.selected() == first
 
         await pilot.press("t", *"hero", "enter")  # tags, saved in the data dir
         assert TagBook(root).load()[TagBook(root).key(first.sprite)] == ("hero",)

@@ -161,3 +161,25 @@ async def test_the_default_model_is_saved_and_survives_a_restart(tmp_path: Path)
         ids = again.screen.query_one("#models-ids", DataTable)
         marked = [ids.get_row_at(i)[0] for i in range(ids.row_count) if ids.get_row_at(i)[2]]
         assert marked == [MODEL]
+
+
+async def test_an_offline_pull_fails_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    app = make_app(NOBODY, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.settled, timeout=10, what="the scan")
+        ids = screen.query_one("#models-ids", DataTable)
+        ids.focus()
+        ids.move_cursor(row=[ids.get_row_at(i)[0] for i in range(ids.row_count)].index("sdxl-base"))
+        await pilot.press("p")
+        status = screen.query_one("#models-pull-status")
+        await wait_for(pilot, lambda: "HF_HUB_OFFLINE" in str(status.render()), timeout=20)
+        assert str(status.render()) == (
+            "cannot download sdxl-base: HF_HUB_OFFLINE is set; unset it to download"
+        )
+        assert not screen.query_one("#models-pull-bar", ProgressBar).display

@@ -17,6 +17,7 @@ from typing import ClassVar
 from PIL import Image
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -136,6 +137,15 @@ class ThumbGrid(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         self._follow()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click puts the cursor on the thumbnail under it."""
+        column = event.x // (self.box[0] + _GAP)
+        if column >= self.columns:
+            return
+        index = (self._top + event.y // self._cell_rows) * self.columns + column
+        if 0 <= index < len(self._thumbs):
+            self.cursor = index
 
     # ---------------------------------------------------------------- drawing
 
