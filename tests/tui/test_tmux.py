@@ -120,7 +120,9 @@ def test_tui_in_tmux_generates_and_leaves_nothing_behind(tmp_path: Path) -> None
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
     try:
         deadline = time.monotonic() + 120
-        while "worker ready" not in tmux("capture-pane", "-p", "-t", session):
+        # no --model: the worker it starts loads the default model of tui.toml (which the
+        # Models screen's d sets)
+        while "worker ready: random:sdxl-tiny" not in tmux("capture-pane", "-p", "-t", session):
             assert time.monotonic() < deadline, tmux("capture-pane", "-p", "-t", session)
             time.sleep(0.3)
         tmux("send-keys", "-t", session, "-l", "a slime, front view")
