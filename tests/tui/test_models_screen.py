@@ -183,3 +183,33 @@ async def test_an_offline_pull_fails_with_one_line(
             "cannot download sdxl-base: HF_HUB_OFFLINE is set; unset it to download"
         )
         assert not screen.query_one("#models-pull-bar", ProgressBar).display
+
+
+async def test_a_cached_pipeline_can_be_the_default_and_a_lora_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "hub"
+    cached_lora(cache, {"ss_recommended_weight": "0.8"})
+    pipeline = cache / "models--owner--pixel-pipe" / "snapshots" / ("c" * 40)
+    pipeline.mkdir(parents=True)
+    (pipeline / "model_index.json").write_text('{"_class_name": "StableDiffusionXLPipeline"}')
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    settings_file = tmp_path / "config" / "tui.toml"
+    app = make_app(NOBODY, tmp_path, settings_path=settings_file)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.settled, timeout=10, what="the scan")
+        table = screen.query_one("#models-cache", DataTable)
+        repos = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        table.focus()
+        table.move_cursor(row=repos.index("owner/pixel-lora"))
+        await pilot.press("d")
+        status = str(screen.query_one("#models-pull-status").render())
+        assert status == "owner/pixel-lora is not a diffusers pipeline (a LoRA?)"
+        table.move_cursor(row=repos.index("owner/pixel-pipe"))
+        await pilot.press("d")
+        assert load_settings(settings_file).model == "owner/pixel-pipe"
+        ids = screen.query_one("#models-ids", DataTable)
+        await wait_for(pilot, lambda: ids.get_row_at(0)[0] == "owner/pixel-pipe", timeout=10)
+        assert ids.get_row_at(0)[2] == "default"

@@ -14,6 +14,7 @@ shown as they arrive (:class:`~dgx_pixels.engine._hub.DownloadWatch`; the hub
 library tells no total, so the bar only moves). ``d`` makes the highlighted
 id the default model: saved in the settings file, it is what ``dgx-pixels
 tui`` starts a worker with and what Generate asks for when no worker serves one.
+On a cached repository holding a diffusers pipeline, ``d`` makes its hub id the default.
 """
 
 from __future__ import annotations
@@ -165,6 +166,13 @@ class ModelsScreen(PixelsScreen):
 
     def action_set_default(self) -> None:
         model_id = self.highlighted_id()
+        cache = self.query_one("#models-cache", DataTable)
+        if self.focused is cache and 0 <= cache.cursor_row < len(self._repos):
+            repo = self._repos[cache.cursor_row]  # a pulled pipeline: its hub id
+            if not any(repo.path.glob("snapshots/*/model_index.json")):
+                self.say(f"{repo.repo_id} is not a diffusers pipeline (a LoRA?)", error=True)
+                return
+            model_id = repo.repo_id
         if model_id is None:
             return
         try:
@@ -174,6 +182,8 @@ class ModelsScreen(PixelsScreen):
             return
         where = f"saved in {path}" if path else "for this session (no settings file)"
         self.say(f"default model: {model_id}, {where}")
+        if model_id not in self._ids:
+            self.action_rescan()  # listed among the ids from now on
 
     def _mark_default(self) -> None:
         table = self.query_one("#models-ids", DataTable)
