@@ -252,3 +252,27 @@ def test_blocks_on_two_lattices_give_the_cells_not_half_cells() -> None:
     grid = detect_grid(Image.fromarray(big, "RGBA"))
     assert grid.size == (32, 32)
     assert grid.confidence >= 0.5
+
+
+@pytest.mark.parametrize("factor", [2, 3])
+def test_picture_scaled_up_after_drawing_keeps_its_real_cells(factor: int) -> None:
+    # A generator's picture (cells of 5.6 px, blurred and noisy) scaled up by a
+    # whole factor afterwards (the pig of the real set: 2x): every edge sits on
+    # the factor's lattice, which used to be read as cells of ``factor`` px.
+    sprite = random_sprite(40, 36, seed=7)
+    params = DegradeParams(scale_x=5.6, scale_y=5.6, blur=0.6, noise=2.0, seed=3)
+    drawn = degrade(sprite, params)
+    big = drawn.resize((drawn.width * factor, drawn.height * factor), Image.Resampling.NEAREST)
+    grid = detect_grid(big)
+    assert grid.size == (40, 36)
+    assert grid.xs[-1] == big.width
+    assert grid.ys[-1] == big.height
+    assert grid.confidence >= 0.5
+
+
+def test_clean_integer_upscale_is_still_read_at_its_scale() -> None:
+    # A sprite drawn at 4x with nothing else done: the 4 px lattice is its grid.
+    sprite = random_sprite(32, 32, seed=11)
+    grid = detect_grid(sprite.resize((128, 128), Image.Resampling.NEAREST))
+    assert grid.size == (32, 32)
+    assert grid.confidence > 0.9
