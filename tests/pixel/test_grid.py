@@ -254,6 +254,22 @@ def test_blocks_on_two_lattices_give_the_cells_not_half_cells() -> None:
     assert grid.confidence >= 0.5
 
 
+@pytest.mark.parametrize(("top", "bottom"), [(330, 700), (0, 384)])
+def test_blocks_on_two_lattices_of_equal_weight_give_the_cells(top: int, bottom: int) -> None:
+    # Half the rows (or nearly) drawn half a cell to the right: both sets of
+    # alternate boundaries are as strong over the whole picture, which used
+    # to give 64x32 (cells stretched 2:1); band by band, one set carries the
+    # edges. The cells are drawn blurred and noisy, as a generator does.
+    xs = even_bounds(32, 24.0, first=0.8, last=0.9)
+    sprite = random_sprite(32, 32, seed=5)
+    big = np.asarray(draw(sprite, xs, xs)).copy()
+    big[top:bottom, 12:] = big[top:bottom, :-12].copy()
+    picture = Image.fromarray(big, "RGBA").filter(ImageFilter.GaussianBlur(1.0))
+    grid = detect_grid(picture)
+    assert grid.size == (32, 32)
+    assert grid.confidence >= 0.5
+
+
 @pytest.mark.parametrize("factor", [2, 3])
 def test_picture_scaled_up_after_drawing_keeps_its_real_cells(factor: int) -> None:
     # A generator's picture (cells of 5.6 px, blurred and noisy) scaled up by a

@@ -130,5 +130,5 @@ def detect_grid(image: Image.Image | NDArray[np.uint8]) -> Grid:
         raise ValueError(f"expected an (H, W, 4) uint8 array, got {rgba.shape} {rgba.dtype}")
     height, width = rgba.shape[:2]
     along_x, along_y = edge_profiles(rgba)
-    fx, fy = fit_axes(along_x, along_y, width, height)
+    fx, fy = fit_axes(along_x, along_y, width, height, rgba)
     return Grid(fx.bounds, fy.bounds, joint_confidence(fx, fy))
