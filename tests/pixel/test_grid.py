@@ -238,9 +238,17 @@ def test_pictures_without_a_grid_get_a_low_confidence(picture: object) -> None:
     assert grid.confidence < 0.5
 
 
-def test_detect_grid_rejects_a_wrong_array() -> None:
-    with pytest.raises(ValueError, match=r"\(H, W, 4\) uint8"):
-        detect_grid(np.zeros((10, 10, 3), np.uint8))
+@pytest.mark.parametrize("shape", [(10, 10, 2), (10, 10), (10, 10, 5)])
+def test_detect_grid_rejects_a_wrong_array(shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match=r"\(H, W, 3 or 4\) uint8"):
+        detect_grid(np.zeros(shape, np.uint8))
+
+
+def test_an_rgb_picture_gives_the_grid_of_its_rgba_conversion() -> None:
+    # RGB pictures are read as they are (opaque, no alpha to convert or add up).
+    params = DegradeParams(scale_x=13.3, scale_y=13.5, blur=0.8, noise=3.0, seed=2)
+    rgb = degrade(random_sprite(30, 30, seed=9), params).convert("RGB")
+    assert detect_grid(np.asarray(rgb)) == detect_grid(np.asarray(rgb.convert("RGBA")))
 
 
 def test_blocks_on_two_lattices_give_the_cells_not_half_cells() -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFilter
 
 from dgx_pixels.errors import InputError, NoGridError
+from dgx_pixels.metrics.degrade import DegradeParams, degrade
 from dgx_pixels.pixel.grid import Grid
 from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE, RestoreResult, restore
 
@@ -153,3 +154,17 @@ def test_any_sprite_at_any_integer_scale_round_trips(
     big = truth.resize((cols * scale, rows * scale), Image.Resampling.NEAREST)
     assert_image_equal(restore(big, scale=scale).image, truth, what="by-scale")
     assert_image_equal(restore(big, size=(cols, rows)).image, truth, what="by-size")
+
+
+def test_an_rgb_picture_restores_as_its_rgba_conversion() -> None:
+    # RGB is read without an alpha channel (faster); the sprite, grid and inks
+    # are those of the same picture made RGBA, opaque.
+    params = DegradeParams(scale_x=17.2, scale_y=17.0, blur=0.8, noise=3.0, seed=4)
+    rgb = degrade(sprite("floor.png"), params).convert("RGB")
+    fast, slow = restore(rgb), restore(rgb.convert("RGBA"))
+    assert fast.grid == slow.grid
+    assert_image_equal(fast.image, slow.image)
+    assert fast.inks is not None
+    assert slow.inks is not None
+    assert fast.inks.tolist() == slow.inks.tolist()
+    assert fast.image.getchannel("A").getextrema() == (255, 255)
