@@ -77,6 +77,22 @@ def test_noisy_cells_are_merged_into_inks_and_the_palette_is_returned() -> None:
     assert len(kept.image.getcolors(1024)) > 50
 
 
+def test_a_black_outline_and_a_dark_ramp_under_noise_keep_their_inks() -> None:
+    # Near black, a level or two of noise used to look like a new ink (OKLab's
+    # cube root: (1, 1, 1) is as far from black as two shades of a ramp), and
+    # a black outline came back as 5-10 near-blacks. The dark ramp's steps
+    # (CIEDE2000 about 5 apart) stay apart.
+    rng = np.random.default_rng(3)
+    inks = np.array([(0, 0, 0), (28, 30, 22), (44, 46, 36), (200, 180, 60)], np.uint8)
+    truth = inks[rng.integers(0, 4, (24, 24))]
+    big = truth.repeat(12, axis=0).repeat(12, axis=1) + rng.normal(0, 4, (288, 288, 3))
+    picture = Image.fromarray(np.clip(np.rint(big), 0, 255).astype(np.uint8))
+    result = restore(picture, size=(24, 24))
+    assert result.inks is not None
+    assert len(result.inks) == 4
+    assert np.abs(np.asarray(result.image)[..., :3].astype(int) - truth).max() <= 3
+
+
 def test_alpha_is_taken_per_cell() -> None:
     truth = sprite("bardiche.png")
     big = truth.resize((32 * 8, 32 * 8), Image.Resampling.NEAREST)
