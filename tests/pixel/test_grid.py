@@ -300,3 +300,27 @@ def test_clean_integer_upscale_is_still_read_at_its_scale() -> None:
     grid = detect_grid(sprite.resize((128, 128), Image.Resampling.NEAREST))
     assert grid.size == (32, 32)
     assert grid.confidence > 0.9
+
+
+def test_a_textured_scene_of_12_px_cells_is_found() -> None:
+    # The scene class: a 1536x1024 landscape of about 12 px cells, each
+    # carrying a fine canvas-like grain (the textured level, at scene size:
+    # the level's sprites are 32x32). Ground tiles with sprites standing on
+    # them, 128x85 cells.
+    tiles = [Image.open(DATA / n).convert("RGBA") for n in ("dcss-grass0.png", "floor.png")]
+    scene = Image.new("RGBA", (128, 96))
+    for j in range(3):
+        for i in range(4):
+            scene.paste(tiles[(i + j) % 2], (32 * i, 32 * j))
+    for k, name in enumerate(("alligator.png", "dcss-wolf.png", "dcss-agnes.png", "potion.png")):
+        scene.alpha_composite(Image.open(DATA / name).convert("RGBA"), (8 + 24 * k, 20 + 12 * k))
+    params = DegradeParams(
+        scale_x=11.99, scale_y=12.05, edge_x=(0.8, 0.7), edge_y=(0.9, 0.75), warp=0.2,
+        blur=1.0, noise=4.0, jpeg_quality=80, drift=(0.02, -0.01, 0.03),
+        background=(90, 120, 60), texture=7.2, texture_grain=1.3, seed=5,
+    )  # fmt: skip
+    big = degrade(scene.crop((0, 0, 128, 85)), params)
+    assert 1500 <= big.width <= 1540
+    grid = detect_grid(big)
+    assert grid.size == (128, 85)
+    assert grid.confidence >= 0.5
