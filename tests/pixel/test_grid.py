@@ -238,9 +238,17 @@ def test_pictures_without_a_grid_get_a_low_confidence(picture: object) -> None:
     assert grid.confidence < 0.5
 
 
-def test_detect_grid_rejects_a_wrong_array() -> None:
-    with pytest.raises(ValueError, match=r"\(H, W, 4\) uint8"):
-        detect_grid(np.zeros((10, 10, 3), np.uint8))
+@pytest.mark.parametrize("shape", [(10, 10, 2), (10, 10), (10, 10, 5)])
+def test_detect_grid_rejects_a_wrong_array(shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match=r"\(H, W, 3 or 4\) uint8"):
+        detect_grid(np.zeros(shape, np.uint8))
+
+
+def test_an_rgb_picture_gives_the_grid_of_its_rgba_conversion() -> None:
+    # RGB pictures are read as they are (opaque, no alpha to convert or add up).
+    params = DegradeParams(scale_x=13.3, scale_y=13.5, blur=0.8, noise=3.0, seed=2)
+    rgb = degrade(random_sprite(30, 30, seed=9), params).convert("RGB")
+    assert detect_grid(np.asarray(rgb)) == detect_grid(np.asarray(rgb.convert("RGBA")))
 
 
 def test_blocks_on_two_lattices_give_the_cells_not_half_cells() -> None:
@@ -251,4 +259,68 @@ def test_blocks_on_two_lattices_give_the_cells_not_half_cells() -> None:
     big[300:560, 12:] = big[300:560, :-12].copy()
     grid = detect_grid(Image.fromarray(big, "RGBA"))
     assert grid.size == (32, 32)
+    assert grid.confidence >= 0.5
+
+
+@pytest.mark.parametrize(("top", "bottom"), [(330, 700), (0, 384)])
+def test_blocks_on_two_lattices_of_equal_weight_give_the_cells(top: int, bottom: int) -> None:
+    # Half the rows (or nearly) drawn half a cell to the right: both sets of
+    # alternate boundaries are as strong over the whole picture, which used
+    # to give 64x32 (cells stretched 2:1); band by band, one set carries the
+    # edges. The cells are drawn blurred and noisy, as a generator does.
+    xs = even_bounds(32, 24.0, first=0.8, last=0.9)
+    sprite = random_sprite(32, 32, seed=5)
+    big = np.asarray(draw(sprite, xs, xs)).copy()
+    big[top:bottom, 12:] = big[top:bottom, :-12].copy()
+    picture = Image.fromarray(big, "RGBA").filter(ImageFilter.GaussianBlur(1.0))
+    grid = detect_grid(picture)
+    assert grid.size == (32, 32)
+    assert grid.confidence >= 0.5
+
+
+@pytest.mark.parametrize("factor", [2, 3])
+def test_picture_scaled_up_after_drawing_keeps_its_real_cells(factor: int) -> None:
+    # A generator's picture (cells of 5.6 px, blurred and noisy) scaled up by a
+    # whole factor afterwards (the pig of the real set: 2x): every edge sits on
+    # the factor's lattice, which used to be read as cells of ``factor`` px.
+    sprite = random_sprite(40, 36, seed=7)
+    params = DegradeParams(scale_x=5.6, scale_y=5.6, blur=0.6, noise=2.0, seed=3)
+    drawn = degrade(sprite, params)
+    big = drawn.resize((drawn.width * factor, drawn.height * factor), Image.Resampling.NEAREST)
+    grid = detect_grid(big)
+    assert grid.size == (40, 36)
+    assert grid.xs[-1] == big.width
+    assert grid.ys[-1] == big.height
+    assert grid.confidence >= 0.5
+
+
+def test_clean_integer_upscale_is_still_read_at_its_scale() -> None:
+    # A sprite drawn at 4x with nothing else done: the 4 px lattice is its grid.
+    sprite = random_sprite(32, 32, seed=11)
+    grid = detect_grid(sprite.resize((128, 128), Image.Resampling.NEAREST))
+    assert grid.size == (32, 32)
+    assert grid.confidence > 0.9
+
+
+def test_a_textured_scene_of_12_px_cells_is_found() -> None:
+    # The scene class: a 1536x1024 landscape of about 12 px cells, each
+    # carrying a fine canvas-like grain (the textured level, at scene size:
+    # the level's sprites are 32x32). Ground tiles with sprites standing on
+    # them, 128x85 cells.
+    tiles = [Image.open(DATA / n).convert("RGBA") for n in ("dcss-grass0.png", "floor.png")]
+    scene = Image.new("RGBA", (128, 96))
+    for j in range(3):
+        for i in range(4):
+            scene.paste(tiles[(i + j) % 2], (32 * i, 32 * j))
+    for k, name in enumerate(("alligator.png", "dcss-wolf.png", "dcss-agnes.png", "potion.png")):
+        scene.alpha_composite(Image.open(DATA / name).convert("RGBA"), (8 + 24 * k, 20 + 12 * k))
+    params = DegradeParams(
+        scale_x=11.99, scale_y=12.05, edge_x=(0.8, 0.7), edge_y=(0.9, 0.75), warp=0.2,
+        blur=1.0, noise=4.0, jpeg_quality=80, drift=(0.02, -0.01, 0.03),
+        background=(90, 120, 60), texture=7.2, texture_grain=1.3, seed=5,
+    )  # fmt: skip
+    big = degrade(scene.crop((0, 0, 128, 85)), params)
+    assert 1500 <= big.width <= 1540
+    grid = detect_grid(big)
+    assert grid.size == (128, 85)
     assert grid.confidence >= 0.5

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFilter
 
 from dgx_pixels.errors import InputError, NoGridError
+from dgx_pixels.metrics.degrade import DegradeParams, degrade
 from dgx_pixels.pixel.grid import Grid
 from dgx_pixels.pixel.restore import DEFAULT_MIN_CONFIDENCE, RestoreResult, restore
 
@@ -74,6 +75,22 @@ def test_noisy_cells_are_merged_into_inks_and_the_palette_is_returned() -> None:
     assert kept.inks is None
     assert kept.palette is None
     assert len(kept.image.getcolors(1024)) > 50
+
+
+def test_a_black_outline_and_a_dark_ramp_under_noise_keep_their_inks() -> None:
+    # Near black, a level or two of noise used to look like a new ink (OKLab's
+    # cube root: (1, 1, 1) is as far from black as two shades of a ramp), and
+    # a black outline came back as 5-10 near-blacks. The dark ramp's steps
+    # (CIEDE2000 about 5 apart) stay apart.
+    rng = np.random.default_rng(3)
+    inks = np.array([(0, 0, 0), (28, 30, 22), (44, 46, 36), (200, 180, 60)], np.uint8)
+    truth = inks[rng.integers(0, 4, (24, 24))]
+    big = truth.repeat(12, axis=0).repeat(12, axis=1) + rng.normal(0, 4, (288, 288, 3))
+    picture = Image.fromarray(np.clip(np.rint(big), 0, 255).astype(np.uint8))
+    result = restore(picture, size=(24, 24))
+    assert result.inks is not None
+    assert len(result.inks) == 4
+    assert np.abs(np.asarray(result.image)[..., :3].astype(int) - truth).max() <= 3
 
 
 def test_alpha_is_taken_per_cell() -> None:
@@ -153,3 +170,17 @@ def test_any_sprite_at_any_integer_scale_round_trips(
     big = truth.resize((cols * scale, rows * scale), Image.Resampling.NEAREST)
     assert_image_equal(restore(big, scale=scale).image, truth, what="by-scale")
     assert_image_equal(restore(big, size=(cols, rows)).image, truth, what="by-size")
+
+
+def test_an_rgb_picture_restores_as_its_rgba_conversion() -> None:
+    # RGB is read without an alpha channel (faster); the sprite, grid and inks
+    # are those of the same picture made RGBA, opaque.
+    params = DegradeParams(scale_x=17.2, scale_y=17.0, blur=0.8, noise=3.0, seed=4)
+    rgb = degrade(sprite("floor.png"), params).convert("RGB")
+    fast, slow = restore(rgb), restore(rgb.convert("RGBA"))
+    assert fast.grid == slow.grid
+    assert_image_equal(fast.image, slow.image)
+    assert fast.inks is not None
+    assert slow.inks is not None
+    assert fast.inks.tolist() == slow.inks.tolist()
+    assert fast.image.getchannel("A").getextrema() == (255, 255)

@@ -33,6 +33,7 @@ __all__ = [
     "neighbour_count",
     "opaque_mask",
     "parse_hex_colour",
+    "pixels_array",
     "rgba_array",
     "shift",
     "to_image",
@@ -59,6 +60,19 @@ def rgba_array(image: Image.Image) -> U8:
     """A fresh ``(h, w, 4)`` uint8 RGBA copy of ``image`` (never a view of it)."""
     rgba = image if image.mode == "RGBA" else image.convert("RGBA")
     return np.array(rgba, dtype=np.uint8)
+
+
+def pixels_array(image: Image.Image) -> U8:
+    """The pixels to read a grid from: ``(h, w, 3)`` for an RGB image, else RGBA.
+
+    An RGB picture (as generators deliver) is opaque: an alpha channel of 255
+    would add nothing to any edge or cell colour, only a conversion and a
+    quarter more work. A read-only view where Pillow allows it.
+
+    >>> pixels_array(Image.new("RGB", (3, 2))).shape, pixels_array(Image.new("L", (3, 2))).shape
+    ((2, 3, 3), (2, 3, 4))
+    """
+    return np.asarray(image if image.mode in ("RGB", "RGBA") else image.convert("RGBA"))
 
 
 def to_image(array: NDArray[Any]) -> Image.Image:

@@ -51,9 +51,19 @@ again with cells near the other axis's size and the better fit is kept. This
 catches shading that repeats every few rows (the folds of a cloak make six
 rows, or half a row, fit best along one axis alone) and JPEG's lattice found
 along one axis only. Real 2:1 cells keep their own fit: squared cells would
-split their edges and cohere less. One axis at half the other's cells with
-every other boundary weak is a third case: blocks on two lattices (some drawn
-half a cell off), and that axis takes twice its cells (:func:`_halves`).
+split their edges and cohere less. One axis at half the other's cells whose
+alternate boundaries carry the edges apart (every other one weak, or, band by
+band across the picture, one set or the other) is a third case: blocks on two
+lattices, some drawn half a cell off, and that axis takes every other boundary
+of its fit, the set that meets the picture's ends in whole cells
+(:func:`_halves`, :func:`_every_other`).
+
+A picture scaled up by a whole factor after it was drawn (a generator's 5.5 px
+cells scaled 2x) has every edge on the factor's lattice, a stronger grid than
+its real cells. When both axes hold nearly all their edge energy there, the
+picture scaled back down is fitted instead, and its grid is kept when it is a
+grid of its own (:func:`_upscaled`); a clean upscale of a sprite keeps the
+lattice.
 
 The grid's confidence combines both axes (:func:`joint_confidence`): two axes
 that found the same cell size on their own back each other, which lets a
@@ -118,8 +128,23 @@ SQUARE = 0.1
 #: ``ALTERNATE`` of the others' edge energy.
 HALF = (0.4, 0.6)
 ALTERNATE = 0.8
+#: Bands across the axis in which the alternate boundaries are compared, and
+#: the contrast between the two sets, band by band, that makes them two lattices.
+BANDS = 8
+SPLIT = 0.3
 #: Two axes that found their cell sizes on their own, this close, back each other.
 AGREE = 0.05
+#: A picture scaled up by a whole factor after it was drawn (:func:`_upscaled`):
+#: factors tried, the share of the edge energy that must sit on the factor's
+#: lattice, and the least cell size (px of the smaller picture), count of cells
+#: and joint confidence its own grid must have to be read instead of the
+#: lattice (over a handful of cells, a clean sprite's own pixels find a
+#: period of 4-6 at a confidence of 0.6-0.7 by chance).
+UPSCALES = (2, 3, 4)
+UPSCALED = 0.9
+UPSCALED_CELL = 4.0
+UPSCALED_CELLS = 16
+UPSCALED_SURE = 0.5
 #: Drift model for the flat bands (:func:`_drift_fill`): it needs this many real
 #: edges; their positions' noise (px); the prior scale of its two drift terms
 #: (cells: 1.2 is a bow of 0.3 cell, 6 an S of 0.3 cell); how softly a partial
@@ -179,7 +204,13 @@ def edge_profiles(rgba: NDArray[np.uint8]) -> tuple[Float, Float]:
     return along_x.sum(axis=1).astype(np.float64), along_y.astype(np.float64)
 
 
-def fit_axes(along_x: Float, along_y: Float, width: int, height: int) -> tuple[AxisFit, AxisFit]:
+def fit_axes(
+    along_x: Float,
+    along_y: Float,
+    width: int,
+    height: int,
+    rgba: NDArray[np.uint8] | None = None,
+) -> tuple[AxisFit, AxisFit]:
     """Fit both axes (:func:`fit_axis`), then check that their cells are near square.
 
     An axis whose cells are over ``MAX_ASPECT`` times the other's (or under its
@@ -187,22 +218,37 @@ def fit_axes(along_x: Float, along_y: Float, width: int, height: int) -> tuple[A
     is kept when it is more coherent, or when the old one is JPEG's block
     lattice and the new one is a decent grid (``LATTICE_SWITCH``), as within
     one axis. The axis refitted is the one on the lattice, else the less
-    confident one.
+    confident one. ``rgba``, the picture itself, lets the check for blocks on
+    two lattices compare the boundaries band by band (:func:`_halves`).
 
     >>> row = np.repeat(np.arange(8) % 2 * 100.0, 10)  # 8 cells of 10 px each way
     >>> fx, fy = fit_axes(np.abs(np.diff(row)), np.abs(np.diff(row)), 80, 80)
     >>> fx.period, fy.period
     (10.0, 10.0)
     """
+    factor = _upscaled(along_x, along_y, width, height)
+    if factor > 1:
+        small = fit_axes(
+            along_x[factor - 1 :: factor][: width // factor - 1],
+            along_y[factor - 1 :: factor][: height // factor - 1],
+            width // factor,
+            height // factor,
+        )
+        if (
+            min(fit.period for fit in small) >= UPSCALED_CELL
+            and min(len(fit.bounds) - 1 for fit in small) >= UPSCALED_CELLS
+            and joint_confidence(*small) >= UPSCALED_SURE
+        ):
+            return _scaled(small[0], factor, width), _scaled(small[1], factor, height)
     fx, fy = fit_axis(along_x, width), fit_axis(along_y, height)
     if 1 / MAX_ASPECT <= fx.period / fy.period <= MAX_ASPECT:
         return fx, fy
     # Blocks on two lattices: the finer axis found half the other's cells, its
     # every other boundary weak (the half-cell edges of some blocks).
-    if _halves(fx, fy, along_x):
-        return _twice(fx, along_x, width), fy
-    if _halves(fy, fx, along_y):
-        return fx, _twice(fy, along_y, height)
+    if _halves(fx, fy, along_x, rgba, 0):
+        return _every_other(fx, fy, along_x, width), fy
+    if _halves(fy, fx, along_y, rgba, 1):
+        return fx, _every_other(fy, fx, along_y, height)
     refit_x = (
         _on_lattice(fx) if _on_lattice(fx) != _on_lattice(fy) else fx.confidence <= fy.confidence
     )
@@ -211,25 +257,94 @@ def fit_axes(along_x: Float, along_y: Float, width: int, height: int) -> tuple[A
     return fx, _near(fy, fx.period, along_y, height)
 
 
-def _halves(fine: AxisFit, coarse: AxisFit, profile: Float) -> bool:
-    """Is ``fine`` half of ``coarse``'s cells with every other boundary weak?
+def _upscaled(along_x: Float, along_y: Float, width: int, height: int) -> int:
+    """The largest whole factor the picture was scaled up by after it was drawn, or 1.
+
+    A picture drawn with cells of 5.5 px and then scaled 2x (nearest) has all
+    its edges on even pixels: the 2 px lattice is the strongest grid in it and
+    hides the real, larger cells. Both axes must hold ``UPSCALED`` of their
+    edge energy on the factor's lattice (an edge between pixels ``k f - 1``
+    and ``k f``).
+    """
+    found = 1
+    for factor in UPSCALES:
+        if min(width, height) < factor * MIN_PERIOD * MIN_CELLS:
+            break
+        shares = [
+            float(p[factor - 1 :: factor].sum()) / total
+            for p in (along_x, along_y)
+            if (total := float(p.sum())) > 0
+        ]
+        if len(shares) == 2 and min(shares) >= UPSCALED:
+            found = factor
+    return found
+
+
+def _scaled(fit: AxisFit, factor: int, length: int) -> AxisFit:
+    """A fit of the picture scaled down by ``factor``, in the full picture's pixels."""
+    bounds = [min(b * factor, length) for b in fit.bounds]
+    if fit.bounds[-1] == length // factor:
+        bounds[-1] = length  # the end cell keeps the pixels the scale-down dropped
+    return AxisFit(tuple(bounds), fit.period * factor, fit.confidence, fit.own)
+
+
+def _halves(
+    fine: AxisFit,
+    coarse: AxisFit,
+    profile: Float,
+    rgba: NDArray[np.uint8] | None,
+    across: int,
+) -> bool:
+    """Is ``fine`` half of ``coarse``'s cells, its alternate boundaries carried apart?
 
     A boundary's edge energy is the profile's peak within a pixel of it, above
-    the median. When the weaker of the two alternate sets of boundaries holds
-    under ``ALTERNATE`` of the stronger set's mean, most edges sit on every
-    other boundary: cells of twice the size, some of them drawn half a cell
-    off. Real cells half as wide as the other axis's (2:1 pixels) have edges
-    on every boundary alike.
+    the median. Blocks on two lattices (some drawn half a cell off) put their
+    edges on alternate boundaries: the picture's own ones on one set, the
+    shifted blocks' on the other. When the shifted blocks are few, the weaker
+    set holds under ``ALTERNATE`` of the stronger's mean over the whole
+    picture. When they are many, both sets are about as strong overall, but
+    not in the same place: in each band of the picture across the axis
+    (``rgba``'s rows for x, its columns for y, ``across`` being that axis of
+    the array) one set carries the edges (:func:`_parity_contrast` at least
+    ``SPLIT``). Real cells half as wide as the other axis's (2:1 pixels) have
+    edges on every boundary alike, everywhere.
     """
     if not HALF[0] <= fine.period / coarse.period <= HALF[1]:
         return False
     inner = np.asarray(fine.bounds[1:-1])
     if inner.size < 2 * MIN_CELLS:
         return False
-    at = [profile[np.clip(inner - 1 + d, 0, profile.size - 1)] for d in (-1, 0, 1)]
-    peaks = np.maximum(np.maximum.reduce(at) - float(np.median(profile)), 0.0)
-    even, odd = float(peaks[::2].mean()), float(peaks[1::2].mean())
-    return min(even, odd) < ALTERNATE * max(even, odd)
+    even, odd = _parity_energy(profile[None, :], inner)
+    if min(even[0], odd[0]) < ALTERNATE * max(even[0], odd[0]):
+        return True
+    if rgba is None:
+        return False
+    lines = rgba.shape[across]
+    step = max(1, lines // BANDS)
+    bands = [
+        edge_profiles(rgba[r0 : r0 + step] if across == 0 else rgba[:, r0 : r0 + step])[across]
+        for r0 in range(0, lines - step + 1, step)
+    ]
+    return _parity_contrast(np.stack(bands), inner) >= SPLIT
+
+
+def _parity_energy(profiles: Float, inner: NDArray[np.intp]) -> tuple[Float, Float]:
+    """Mean edge energy on the even and on the odd boundaries of ``inner``, per profile row."""
+    at = [profiles[:, np.clip(inner - 1 + d, 0, profiles.shape[1] - 1)] for d in (-1, 0, 1)]
+    floor = np.median(profiles, axis=1, keepdims=True)
+    peaks = np.maximum(np.maximum.reduce(at) - floor, 0.0)
+    return peaks[:, ::2].mean(axis=1), peaks[:, 1::2].mean(axis=1)
+
+
+def _parity_contrast(bands: Float, inner: NDArray[np.intp]) -> float:
+    """How much one set of alternate boundaries carries the edges, band by band, 0 to 1.
+
+    ``sum |even - odd| / sum (even + odd)`` over the bands: 0 when both sets
+    are alike in every band, 1 when every band has edges on one set only.
+    """
+    even, odd = _parity_energy(bands, inner)
+    total = float((even + odd).sum())
+    return float(np.abs(even - odd).sum()) / total if total > 0 else 0.0
 
 
 def joint_confidence(fx: AxisFit, fy: AxisFit) -> float:
@@ -255,19 +370,44 @@ def joint_confidence(fx: AxisFit, fy: AxisFit) -> float:
     return max(low, 1 - (1 - fx.confidence) * (1 - fy.confidence))
 
 
-def _twice(fit: AxisFit, profile: Float, length: int) -> AxisFit:
-    """The axis fitted at exactly twice ``fit``'s cells (see :func:`_halves`).
+def _every_other(fine: AxisFit, coarse: AxisFit, profile: Float, length: int) -> AxisFit:
+    """The cells of two of ``fine``'s cells each (see :func:`_halves`).
 
-    The half-cell edges hide that period from the autocorrelation, so it is
-    given, not estimated. They also cohere against it (they fall mid-cell),
-    so the confidence stays ``fit``'s: its coherence says the edges are on
-    the fine lattice, which holds the coarse one; which of the two it is, the
-    alternate boundaries' weakness decided.
+    Every other boundary of the fine fit, the set with the more edge energy
+    (the picture's own lattice; the other set is the shifted blocks'). The
+    fine fit found the edges of both lattices, so its boundaries, not a new
+    fit at twice its period (which the half-cell edges pull off by a cell),
+    give the count. The two axes found commensurate cells on their own, so
+    they back each other as in :func:`joint_confidence`.
     """
-    again = fit_axis(profile, length, periods=(2 * fit.period, 2 * fit.period))
-    if len(again.bounds) < 2 + MIN_CELLS:
-        return fit
-    return AxisFit(again.bounds, again.period, fit.confidence, own=False)
+    inner = np.asarray(fine.bounds[1:-1])
+    even, odd = _parity_energy(profile[None, :], inner)
+    sets = (inner[::2], inner[1::2]) if even[0] >= odd[0] else (inner[1::2], inner[::2])
+    fits = []
+    for kept in sets:
+        if kept.size < 2:
+            continue
+        period = float(np.mean(np.diff(kept)))
+        # Continue the lattice to the picture's ends (the fine fit may have left
+        # out its end cells), so each end keeps a part cell of 0 to 1 cell.
+        left = kept[0] - period * np.arange(int(kept[0] / period), 0, -1)
+        right = kept[-1] + period * np.arange(1, int((length - kept[-1]) / period) + 1)
+        full = np.unique(np.rint(np.concatenate([left, kept, right])).astype(np.intp))
+        full = full[(full >= 1) & (full <= length - 1)]
+        ends = np.array([full[0], length - full[-1]]) / period
+        # The picture's own lattice meets its ends in (nearly) whole cells; the
+        # shifted blocks' lattice leaves half a cell more or less there.
+        fits.append((float(np.sum(np.abs(1.0 - ends))), full.tolist(), period))
+    if not fits:
+        return fine
+    _, kept_bounds, period = min(fits, key=lambda fit: fit[0])
+    bounds = _keep_edge_cells(kept_bounds, length, period)
+    if len(bounds) < 1 + MIN_CELLS:
+        return fine
+    confidence = fine.confidence
+    if abs(2 * fine.period / coarse.period - 1) <= AGREE:
+        confidence = max(confidence, 1 - (1 - fine.confidence) * (1 - coarse.confidence))
+    return AxisFit(bounds, period, confidence, own=False)
 
 
 def _near(fit: AxisFit, period: float, profile: Float, length: int) -> AxisFit:

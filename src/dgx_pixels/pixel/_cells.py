@@ -52,8 +52,8 @@ def sample_cells(
 
     Parameters
     ----------
-    rgba : ndarray of uint8, shape (H, W, 4)
-        The large image.
+    rgba : ndarray of uint8, shape (H, W, 4) or (H, W, 3)
+        The large image (RGB: opaque).
     xs, ys : sequence of int
         Strictly increasing cell boundaries in pixels, ``xs[0] >= 0`` and
         ``xs[-1] <= W`` (likewise ``ys`` with ``H``).
@@ -93,11 +93,17 @@ def read_cells(
     h, ky = py.shape
     w, kx = px.shape
     patch = rgba[py.reshape(-1)[:, None], px.reshape(-1)[None, :]]  # (h*ky, w*kx, 4)
-    patch = patch.reshape(h, ky, w, kx, 4).transpose(0, 2, 1, 3, 4).reshape(h * w, ky * kx, 4)
+    channels = rgba.shape[2]
+    patch = patch.reshape(h, ky, w, kx, channels).transpose(0, 2, 1, 3, 4)
+    patch = patch.reshape(h * w, ky * kx, channels)
     median = np.median(patch, axis=1)
-    out: NDArray[np.uint8] = np.rint(median).reshape(h, w, 4).astype(np.uint8)
-    out[out[..., 3] == 0] = 0
-    opaque = np.flatnonzero(patch[:, :, 3].min(axis=1) == 255)
+    out: NDArray[np.uint8] = np.full((h, w, 4), 255, np.uint8)
+    out[..., :channels] = np.rint(median).reshape(h, w, channels)
+    if channels == 3:  # an RGB picture: every cell is opaque
+        opaque = np.arange(h * w)
+    else:
+        out[out[..., 3] == 0] = 0
+        opaque = np.flatnonzero(patch[:, :, 3].min(axis=1) == 255)
     if opaque.size == 0:
         return out, 0.0
     some = opaque[:: max(1, opaque.size // NOISE_CELLS)]

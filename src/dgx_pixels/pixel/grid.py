@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from dgx_pixels.pixel._arrays import pixels_array
 from dgx_pixels.pixel._axis import edge_profiles, fit_axes, joint_confidence
 
 __all__ = ["Grid", "detect_grid"]
@@ -105,8 +106,9 @@ def detect_grid(image: Image.Image | NDArray[np.uint8]) -> Grid:
 
     Parameters
     ----------
-    image : PIL.Image.Image or ndarray of uint8, shape (H, W, 4)
-        The large image (converted to RGBA when it is a PIL image).
+    image : PIL.Image.Image or ndarray of uint8, shape (H, W, 4) or (H, W, 3)
+        The large image (RGBA, or RGB for an opaque one; a PIL image in
+        another mode is converted to RGBA).
 
     Returns
     -------
@@ -125,10 +127,10 @@ def detect_grid(image: Image.Image | NDArray[np.uint8]) -> Grid:
     >>> grid.size, grid.cell_size, grid.confidence > 0.9
     ((12, 10), (10.0, 10.0), True)
     """
-    rgba = np.asarray(image.convert("RGBA")) if isinstance(image, Image.Image) else image
-    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
-        raise ValueError(f"expected an (H, W, 4) uint8 array, got {rgba.shape} {rgba.dtype}")
+    rgba = pixels_array(image) if isinstance(image, Image.Image) else image
+    if rgba.ndim != 3 or rgba.shape[2] not in (3, 4) or rgba.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3 or 4) uint8 array, got {rgba.shape} {rgba.dtype}")
     height, width = rgba.shape[:2]
     along_x, along_y = edge_profiles(rgba)
-    fx, fy = fit_axes(along_x, along_y, width, height)
+    fx, fy = fit_axes(along_x, along_y, width, height, rgba)
     return Grid(fx.bounds, fy.bounds, joint_confidence(fx, fy))

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from dgx_pixels.errors import InputError, NoGridError
-from dgx_pixels.pixel._arrays import check_size
+from dgx_pixels.pixel._arrays import check_size, pixels_array
 from dgx_pixels.pixel._cells import read_cells, size_from_scale
 from dgx_pixels.pixel._inks import merge_inks as _merge_inks
 from dgx_pixels.pixel.grid import Grid, detect_grid
@@ -137,7 +137,7 @@ def restore(
         size = check_size(size, (width, height))
 
     # 2. The grid: given, or detected (and refused when unsure).
-    rgba = np.asarray(image.convert("RGBA"))
+    rgba = pixels_array(image)  # RGB stays RGB: opaque, a quarter less to read
     if size is not None:
         grid = Grid.uniform((width, height), size)
     else:
