@@ -402,8 +402,10 @@ class ListJobs(Request):
 
 @dataclass(frozen=True, slots=True)
 class Reprioritise(Request):
-    """Give a queued job another priority (higher runs first); a job that left the
-    queue is answered ``state``."""
+    """Give a queued job another priority (higher runs first).
+
+    A job that has left the queue is answered with an ``error`` of kind ``state``.
+    """
 
     TYPE: ClassVar[str] = "reprioritise"
     job: int
