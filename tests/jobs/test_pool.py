@@ -144,7 +144,7 @@ def test_a_model_that_cannot_load_fails_its_job_not_the_worker(start_worker) -> 
         assert failed.kind == "model_not_found"
         assert "model 'missing:ghost' is not cached" in failed.message
         assert isinstance(run_to_end(c, req("a slime")), p.Done)
-        assert c.ping().state == "ready"
+        wait_until(lambda: c.ping().state == "ready", "the worker ready for more")
 
 
 def test_reprioritise_reorders_the_queue(start_worker) -> None:
@@ -212,3 +212,21 @@ def test_the_pool_asks_the_backend_for_a_budget_once_and_refuses_a_bad_one() -> 
     assert pool.used_gib == 1.0
     with pytest.raises(Exception, match="memory budget must be above 0 GiB, got 0"):
         ModelPool(backend, budget_gib=0)
+
+
+def test_the_engine_backend_unloads_the_older_tiny_model_for_the_other() -> None:
+    from dgx_pixels.jobs.backend import RAM_SHARE, EngineBackend, _ram_bytes
+
+    backend = EngineBackend(device="cpu")
+    tiny, tiny_b = "random:sdxl-tiny", "random:sdxl-tiny-b"
+    assert backend.memory_gib(tiny) == pytest.approx(0.02)  # 0.01 GiB at 16 bits; fp32 on a CPU
+    assert backend.budget_gib() == pytest.approx(RAM_SHARE * _ram_bytes() / 2**30)
+    pool = ModelPool(backend, budget_gib=0.03)  # room for one of them
+    request = GenerationRequest("a slime", size=(16, 16), steps=2, seed=3, model=tiny)
+    older = pool.get(tiny).generator
+    first = older.generate([request])[0]
+    other = pool.get(tiny_b).generator.generate([request.replace(model=tiny_b)])[0]
+    assert pool.warm == [tiny_b]
+    assert first.images[0].sprite.tobytes() != other.images[0].sprite.tobytes()  # other weights
+    with pytest.raises(ModelError, match="the engine for random:sdxl-tiny was closed"):
+        older.generate([request])
