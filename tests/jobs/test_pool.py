@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from dgx_pixels.cli import cli
-from dgx_pixels.errors import JobError, ModelError, ProtocolError
+from dgx_pixels.errors import DeviceError, JobError, ModelError, ProtocolError
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.pool import ModelPool
@@ -230,3 +230,21 @@ def test_the_engine_backend_unloads_the_older_tiny_model_for_the_other() -> None
     assert first.images[0].sprite.tobytes() != other.images[0].sprite.tobytes()  # other weights
     with pytest.raises(ModelError, match="the engine for random:sdxl-tiny was closed"):
         older.generate([request])
+
+
+def test_a_load_out_of_device_memory_makes_room_and_tries_once_more(start_worker) -> None:
+    class ShortOfMemory(FakeBackend):
+        """The estimates are short: OTHER fits only once nothing else is loaded."""
+
+        def load(self, model_id: str) -> Any:
+            if model_id == OTHER and self.loads and not set(self.loads) <= set(self.unloaded):
+                raise DeviceError("CUDA out of memory. Tried to allocate 2.00 GiB")
+            return super().load(model_id)
+
+    backend = ShortOfMemory()
+    w = start_worker(backend)
+    with w.client() as c:
+        assert isinstance(run_to_end(c, req("a bat", model=OTHER)), p.Done)
+        assert c.ping().warm == [OTHER]
+    assert (backend.loads, backend.unloaded) == ([MODEL, OTHER], [MODEL])
+    assert w.worker.metrics.registry.get_sample_value("dgx_pixels_model_evictions_total") == 1

@@ -121,9 +121,18 @@ class EngineBackend:
     def load(self, model_id: str) -> Generator:
         """Load the engine and draw once (:meth:`Engine.warm_up`), so a loaded engine is
         as fast on its first job as on the next ones."""
-        from dgx_pixels.engine import Engine  # imports torch lazily, inside the engine
+        import torch
 
-        engine = Engine.load(model_id, device=self.device, dtype=self.dtype)
+        from dgx_pixels.engine import Engine  # imports torch lazily, inside the engine
+        from dgx_pixels.errors import DeviceError
+
+        try:
+            engine = Engine.load(model_id, device=self.device, dtype=self.dtype)
+        except torch.OutOfMemoryError as exc:  # transient: the pool makes room and tries again
+            raise DeviceError(
+                f"out of device memory loading {model_id}: {str(exc).splitlines()[0]}",
+                model=model_id,
+            ) from None
         seconds = engine.warm_up()
         log.info("model %s warmed up (one draw) in %.1f s", model_id, seconds)
         loaded: Generator = engine

@@ -15,6 +15,9 @@ engine switches adapters per batch), so a base is never loaded twice.
 
 A model over the whole budget on its own is still loaded, alone (the others
 are unloaded first), with a warning: the budget is a target, not a refusal.
+The costs are estimates: a load that runs out of device memory
+(:class:`~dgx_pixels.errors.DeviceError`) while other models are warm is
+tried once more after unloading them all.
 
 Only the runner thread loads and unloads, between batches, so the model a
 batch is drawing with is never unloaded under it; other threads read
@@ -43,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dgx_pixels.errors import InputError
+from dgx_pixels.errors import DeviceError, InputError
 from dgx_pixels.jobs.backend import Backend, Generator
 from dgx_pixels.observability.metrics import WorkerMetrics
 
@@ -152,7 +155,7 @@ class ModelPool:
             self._loading = model_id
         started = time.monotonic()
         try:
-            generator = self._backend.load(model_id)
+            generator = self._load(model_id)
         finally:
             with self._lock:
                 self._loading = None
@@ -175,6 +178,25 @@ class ModelPool:
         self._changed()
         return Loaded(generator, seconds)
 
+    def _load(self, model_id: str) -> Generator:
+        """``backend.load``, once more with every other model unloaded when the device
+        ran out of memory (the estimates were short)."""
+        try:
+            generator: Generator = self._backend.load(model_id)
+        except DeviceError as exc:
+            if not self._entries:
+                raise
+            log.warning(
+                "loading %s ran out of device memory (%s): unloading %s and trying again",
+                model_id,
+                exc.message,
+                ", ".join(self._entries),
+            )
+            for other in list(self._entries):
+                self._evict(other)
+            generator = self._backend.load(model_id)
+        return generator
+
     def close(self) -> None:
         """Unload every model (the worker is stopping)."""
         for model_id in list(self._entries):
@@ -196,9 +218,13 @@ class ModelPool:
             log.info(
                 "unloading model %s (least recently used) to make room for %s", oldest, model_id
             )
-            self._unload(oldest)
-            if self._metrics is not None:
-                self._metrics.observe_eviction(warm=len(self._entries))
+            self._evict(oldest)
+
+    def _evict(self, model_id: str) -> None:
+        """Unload ``model_id`` to make room (counted in the metrics)."""
+        self._unload(model_id)
+        if self._metrics is not None:
+            self._metrics.observe_eviction(warm=len(self._entries))
 
     def _unload(self, model_id: str) -> None:
         with self._lock:
