@@ -44,7 +44,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from dgx_pixels.errors import DeviceError, InputError
 from dgx_pixels.jobs.backend import Backend, Generator
@@ -79,7 +78,7 @@ class ModelPool:
 
     def __init__(
         self,
-        backend: Backend | Any,
+        backend: Backend,
         *,
         budget_gib: float | None = None,
         metrics: WorkerMetrics | None = None,
