@@ -248,3 +248,15 @@ def test_a_load_out_of_device_memory_makes_room_and_tries_once_more(start_worker
         assert c.ping().warm == [OTHER]
     assert (backend.loads, backend.unloaded) == ([MODEL, OTHER], [MODEL])
     assert w.worker.metrics.registry.get_sample_value("dgx_pixels_model_evictions_total") == 1
+
+
+def test_a_job_cancelled_while_its_model_loads_ends_cancelled(start_worker) -> None:
+    w = start_worker()
+    with w.client() as c:
+        w.backend.loading.clear()
+        job = c.submit(req("a bat", model=OTHER))
+        wait_until(lambda: c.ping().loading == OTHER, "the load to begin")
+        assert c.cancel(job.id).state == "running"  # flagged: a load cannot be interrupted
+        w.backend.loading.set()
+        assert isinstance(list(c.watch(job.id))[-1], p.Cancelled)
+        assert c.ping().warm == [OTHER, MODEL]  # the model stays warm for the next job

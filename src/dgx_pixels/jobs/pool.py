@@ -196,11 +196,6 @@ class ModelPool:
             generator = self._backend.load(model_id)
         return generator
 
-    def close(self) -> None:
-        """Unload every model (the worker is stopping)."""
-        for model_id in list(self._entries):
-            self._unload(model_id)
-
     def _make_room(self, model_id: str, gib: float) -> None:
         """Unload the least recently used models until ``gib`` more fits the budget."""
         budget = self.budget_gib

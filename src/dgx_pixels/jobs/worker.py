@@ -263,7 +263,10 @@ class Worker:
             runner = self._start_runner(push, data)
             self._ready.set()
             log.info(
-                "worker serving %s on %s (events %s)", self.config.model, self.address, self.events
+                "worker serving on %s (events %s); default model %s",
+                self.address,
+                self.events,
+                self.config.model,
             )
             self._loop(router, pull, pub, store, runner)
         finally:
