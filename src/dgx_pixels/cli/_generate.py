@@ -187,7 +187,7 @@ def generate(
 
     Writes, per sprite, NAME.png (true resolution), NAME@8x.png (preview),
     NAME.raw.png (the model's drawing) and NAME.json (metadata), and prints
-    the sprite paths. A running worker serving the same model does the work
+    the sprite paths. A running worker with the same model warm does the work
     when one answers (see 'dgx-pixels worker'); else the model loads here.
     """
     from dgx_pixels.assets import check_free, planned_files, save_result
