@@ -14,9 +14,9 @@ from textual.widgets import Input
 
 from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.spawn import SpawnedWorker
+from dgx_pixels.tui.outputs import Output
 from dgx_pixels.tui.screens.compare import report_paths
 from dgx_pixels.tui.settings import Settings
-from dgx_pixels.tui.outputs import Output
 from dgx_pixels.tui.widgets.sprite import SpriteView
 
 from .conftest import MODEL, make_app, wait_for
