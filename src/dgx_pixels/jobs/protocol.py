@@ -505,7 +505,7 @@ class ErrorReply(Reply):
 
 @dataclass(frozen=True, slots=True)
 class Accepted(Event):
-    """A job was queued."""
+    """A job was queued (again), or given another priority while queued."""
 
     TYPE: ClassVar[str] = "accepted"
     job: int
