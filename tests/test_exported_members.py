@@ -25,6 +25,8 @@ PUBLIC_PACKAGES = [
     "dgx_pixels.engine",
     "dgx_pixels.assets",
     "dgx_pixels.jobs",
+    "dgx_pixels.jobs.pool",
+    "dgx_pixels.jobs.protocol",
     "dgx_pixels.metrics",
     "dgx_pixels.mcp",
     "dgx_pixels.doctor",
@@ -64,6 +66,16 @@ def test_train_surface() -> None:
         "TrainResult", "Trainer", "TrainingSet", "load_dataset", "preset", "stop_on_signals",
         "train_lora",
     }  # fmt: skip
+
+
+def test_jobs_pool_surface() -> None:
+    import dgx_pixels.jobs.backend
+    import dgx_pixels.jobs.pool
+    import dgx_pixels.jobs.protocol
+
+    assert set(dgx_pixels.jobs.pool.__all__) == {"Loaded", "ModelPool"}
+    assert {"Loading", "Loaded", "Reprioritise"} <= set(dgx_pixels.jobs.protocol.__all__)
+    assert {"GPU_SHARE", "RAM_SHARE"} <= set(dgx_pixels.jobs.backend.__all__)
 
 
 def test_every_error_is_in_the_tree() -> None:

@@ -101,7 +101,11 @@ class FakeGenerator:
 
 @dataclass
 class FakeBackend:
-    """Loads :class:`FakeGenerator` for any model id except ``missing:*``."""
+    """Loads :class:`FakeGenerator` for any model id except ``missing:*``.
+
+    A model costs ``sizes.get(model_id, 1.0)`` GiB; the default budget is
+    ``budget``; ``loads`` and ``unloaded`` list the model ids in order.
+    """
 
     step_delay: float = 0.0
     hold: threading.Event = field(default_factory=threading.Event)
@@ -109,6 +113,10 @@ class FakeBackend:
     batches: list[list[str]] = field(default_factory=list)
     gates: dict[str, threading.Event] = field(default_factory=dict)
     loading: threading.Event = field(default_factory=threading.Event)  # clear: load blocks
+    sizes: dict[str, float] = field(default_factory=dict)
+    budget: float = 1000.0
+    loads: list[str] = field(default_factory=list)
+    unloaded: list[str] = field(default_factory=list)
 
     def gate(self, prompt: str) -> threading.Event:
         """A closed gate: a batch holding ``prompt`` waits before each step until it is set."""
@@ -127,7 +135,17 @@ class FakeBackend:
         self.loading.wait()
         if model_id.startswith("missing:"):
             raise ModelNotFoundError(f"model {model_id!r} is not cached")
+        self.loads.append(model_id)
         return FakeGenerator(model_id, self)
+
+    def memory_gib(self, model_id: str) -> float:
+        return self.sizes.get(model_id, 1.0)
+
+    def budget_gib(self) -> float:
+        return self.budget
+
+    def unload(self, generator: FakeGenerator) -> None:
+        self.unloaded.append(generator.model_id)
 
     def save(self, result: Any, out_dir: Path, *, force: bool) -> list[dict[str, str]]:
         """Two files per image, written as one set (all or none), like ``save_result``."""

@@ -94,9 +94,9 @@ def test_user_errors_are_one_line_with_an_exit_code(start_worker) -> None:
     no_prompt = run("submit", "--worker", w.address)
     assert no_prompt.exit_code == 2
     assert "missing PROMPT" in no_prompt.output
-    wrong_model = run("submit", "x", "--model", "other", "--worker", w.address)
-    assert wrong_model.exit_code == 7
-    assert "serves model 'fake:tiny'" in wrong_model.output
+    missing_model = run("submit", "x", "--model", "missing:x", "--watch", "--worker", w.address)
+    assert missing_model.exit_code == 5  # the job fails with the model error; the worker serves on
+    assert "model 'missing:x' is not cached" in missing_model.output
     missing = run("watch", "999", "--worker", w.address)
     assert (missing.exit_code, missing.output) == (7, "Error: no job 999\n")
     bad_address = run("jobs", "--worker", "localhost:5557")

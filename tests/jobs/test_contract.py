@@ -112,6 +112,15 @@ class WarmEngineBackend:
     def save(self, result: Any, out_dir: Path, *, force: bool) -> list[dict[str, str]]:
         return self.real.save(result, out_dir, force=force)
 
+    def memory_gib(self, model_id: str) -> float:
+        return self.real.memory_gib(model_id)
+
+    def budget_gib(self) -> float:
+        return self.real.budget_gib()
+
+    def unload(self, generator: Generator) -> None:  # the session's engine stays loaded
+        pass
+
 
 def faulty_unet(unet: Any, faults: Faults) -> Callable[..., Any]:
     """A UNet forward that raises PyTorch's own errors on the draws ``faults`` picks."""

@@ -33,6 +33,7 @@ EXAMPLES: list[p.Message] = [
     p.Status(rid=4, job=9),
     p.ListJobs(rid=5, states=["queued", "done"], limit=10, offset=20),
     p.Models(rid=6),
+    p.Reprioritise(rid=7, job=9, priority=-1000),
     p.Pong(
         rid=1,
         state="ready",
@@ -42,19 +43,23 @@ EXAMPLES: list[p.Message] = [
         events="tcp://x:1",
         queued=2,
         running=1,
+        warm=["m", "n"],
+        loading="o",
     ),
     p.JobReply(rid=2, job=RECORD),
     p.JobList(rid=5, jobs=[RECORD, RECORD], total=7),
-    p.ModelList(rid=6, models=["m"], state="busy"),
+    p.ModelList(rid=6, models=["m"], state="busy", default="m", loading="n", budget_gib=96.0),
     p.ErrorReply(rid=None, kind="malformed", message="bad"),
     p.Accepted(job=1, priority=0, prompt="x"),
+    p.Loading(job=1, model="n"),
+    p.Loaded(job=1, model="n", seconds=12.5),
     p.Started(job=1, attempt=2, batch=[1, 2]),
     p.Progress(job=1, step=3, total=30, elapsed_s=1.0, eta_s=9.0, preview=b"\x89PNG"),
     p.Done(job=1, outputs=[{"sprite": "a.png"}], seconds=1.5),
     p.Failed(job=1, kind="GenerationError", message="boom"),
     p.Cancelled(job=1),
     p.Subscribed(subscription="job.1"),
-    p.WorkerEvent(state="draining", model="m"),
+    p.WorkerEvent(state="draining", model="m", warm=["m"]),
 ]
 
 

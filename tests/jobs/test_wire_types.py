@@ -31,6 +31,7 @@ VALID: dict[str, dict[str, Any]] = {
     "status": {"rid": 1, "job": 1},
     "jobs": {"rid": 1, "states": ["queued"], "limit": 5, "offset": 0},
     "models": {"rid": 1},
+    "reprioritise": {"rid": 1, "job": 1, "priority": 5},
 }
 
 values = st.recursive(

@@ -187,7 +187,7 @@ def generate(
 
     Writes, per sprite, NAME.png (true resolution), NAME@8x.png (preview),
     NAME.raw.png (the model's drawing) and NAME.json (metadata), and prints
-    the sprite paths. A running worker serving the same model does the work
+    the sprite paths. A running worker with the same model warm does the work
     when one answers (see 'dgx-pixels worker'); else the model loads here.
     """
     from dgx_pixels.assets import check_free, planned_files, save_result
@@ -222,7 +222,7 @@ def generate(
 
 
 def _worker_serving(model: str, address: str | None) -> str | None:
-    """The address of a worker that answers and serves ``model``, else None."""
+    """The address of a worker that answers with ``model`` warm (loaded), else None."""
     try:
         from dgx_pixels.jobs.client import find_worker, resolve_address
     except ImportError:  # the jobs extra is not installed: in-process only
@@ -231,8 +231,12 @@ def _worker_serving(model: str, address: str | None) -> str | None:
     if pong is None:
         return None
     found = resolve_address(address)
-    if pong.model != model:
-        click.echo(f"the worker at {found} serves {pong.model}; running {model} here", err=True)
+    warm = pong.warm or [pong.model]
+    if model not in warm:
+        click.echo(
+            f"the worker at {found} has {', '.join(warm)} warm, not {model}; running {model} here",
+            err=True,
+        )
         return None
     return found
 

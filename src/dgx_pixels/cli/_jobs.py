@@ -40,6 +40,17 @@ def _worker_option(f: F) -> F:
     return click.option("--worker", "worker_address", metavar="ADDR", help=_WORKER_HELP)(f)
 
 
+def _check_priority(priority: int) -> None:
+    """Refuse a priority beyond ``Limits.priority`` here, before asking the worker."""
+    from dgx_pixels.jobs.limits import LIMITS
+
+    most = LIMITS.priority
+    if not -most <= priority <= most:
+        raise InputError(
+            f"priority must be between {-most} and {most}, got {priority}", option="priority"
+        )
+
+
 def _client(address: str | None, timeout: float) -> Any:
     from dgx_pixels.jobs.client import Client
 
@@ -52,7 +63,19 @@ def _client(address: str | None, timeout: float) -> Any:
 
 
 @click.command()
-@click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Model id to keep warm.")
+@click.option(
+    "--model",
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="Model loaded at start and used by default; jobs may ask for any other.",
+)
+@click.option(
+    "--memory-gib",
+    type=float,
+    default=None,
+    help="Memory the warm models may take together, in GiB (default: 3/4 of the GPU's, "
+    "else half the RAM); the least recently used is unloaded first.",
+)
 @click.option(
     "--bind",
     default=None,
@@ -88,6 +111,7 @@ def _client(address: str | None, timeout: float) -> Any:
 @click.option("--force", is_flag=True, help="With --init-keys: replace existing keys.")
 def worker(
     model: str,
+    memory_gib: float | None,
     bind: str | None,
     events_bind: str | None,
     data_dir: Path | None,
@@ -102,7 +126,7 @@ def worker(
     init_keys: bool,
     force: bool,
 ) -> None:
-    """Keep a model warm and run queued jobs (Ctrl-C or SIGTERM drains and stops)."""
+    """Keep models warm and run queued jobs (Ctrl-C or SIGTERM drains and stops)."""
     from dgx_pixels.jobs.backend import EngineBackend
     from dgx_pixels.jobs.protocol import DEFAULT_ADDRESS
     from dgx_pixels.jobs.worker import Worker, WorkerConfig
@@ -130,6 +154,7 @@ def worker(
         metrics_port=None if no_metrics else metrics_port,
         drain_timeout_s=drain_timeout,
         roots=roots,
+        memory_gib=memory_gib,
     )
     _log_to(data.create().logs / "worker.log")
     server = Worker(config, EngineBackend(device=device, dtype=dtype))
@@ -190,13 +215,8 @@ def submit(
     """
     from dgx_pixels.cli._generate import _build_request
     from dgx_pixels.cli._params import parse_size
-    from dgx_pixels.jobs.protocol import MAX_PRIORITY
 
-    if not -MAX_PRIORITY <= priority <= MAX_PRIORITY:
-        raise InputError(
-            f"priority must be between {-MAX_PRIORITY} and {MAX_PRIORITY}, got {priority}",
-            option="priority",
-        )
+    _check_priority(priority)
     with _client(worker_address, timeout) as client:
         # 1. The request, built as generate builds it.
         given = {k: v for k, v in options.items() if v is not None}
@@ -342,6 +362,10 @@ def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
         match event:
             case p.Progress():
                 bar.update(event.step, event.total, event.eta_s)
+            case p.Loading():
+                bar.note(f"loading model {event.model}")
+            case p.Loaded():
+                bar.note(f"model {event.model} loaded in {event.seconds:.1f} s")
             case p.Started():
                 bar.note(f"running (attempt {event.attempt}, batch of {len(event.batch)})")
             case p.Accepted():
@@ -404,3 +428,18 @@ def cancel(job_id: int, worker_address: str | None, timeout: float) -> None:
         click.echo(f"job {job_id} is stopping (within one denoising step)")
     else:
         click.echo(f"job {job_id} already ended: {job.state}")
+
+
+# --------------------------------------------------------------- reprioritise
+
+
+@click.command()
+@click.argument("job_id", type=int)
+@click.argument("priority", type=int)
+@_worker_option
+def reprioritise(job_id: int, priority: int, worker_address: str | None, timeout: float) -> None:
+    """Give queued job JOB_ID the priority PRIORITY (-1000..1000; higher runs first)."""
+    _check_priority(priority)
+    with _client(worker_address, timeout) as client:
+        job = client.reprioritise(job_id, priority)
+    click.echo(f"job {job_id} queued at priority {job.priority}")

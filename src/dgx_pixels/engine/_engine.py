@@ -179,6 +179,16 @@ class Engine:
         self.generate([request])
         return time.perf_counter() - started
 
+    def close(self) -> None:
+        """Let go of the pipeline, its variants and LoRAs, so their memory can be freed
+        (a worker unloading a model to make room); :meth:`generate` then raises
+        :class:`ModelError`. Closing twice does nothing."""
+        with self._lock:
+            self._pipe = None
+            self._variants.clear()
+            self._lora_files.clear()
+            self._loaded_adapters.clear()
+
     # -- batching ------------------------------------------------------------
 
     def batch_key(self, request: GenerationRequest) -> Hashable:
@@ -230,6 +240,8 @@ class Engine:
     ) -> list[GenerationResult]:
         started = time.perf_counter()
         # 1. Check the batch and each request.
+        if self._pipe is None:
+            raise ModelError(f"the engine for {self._spec.id} was closed")
         if not requests:
             raise RequestError("generate needs at least one request")
         for request in requests:

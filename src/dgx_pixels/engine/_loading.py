@@ -18,7 +18,7 @@ from typing import Any
 
 from dgx_pixels.engine import _hub
 from dgx_pixels.engine._device import MemoryPlan, Placement
-from dgx_pixels.engine._random_models import build_components
+from dgx_pixels.engine._random_models import RANDOM_SEEDS, build_components
 from dgx_pixels.engine.models import SDXL_BASE, ModelSpec, pull_hint, resolve_model
 from dgx_pixels.errors import ModelError, ModelNotFoundError
 
@@ -96,7 +96,7 @@ def load_pipeline(
         build_on = "cpu" if plan.offload != "none" else placement.device
         components = build_components(spec.source, device=build_on, dtype=placement.dtype)
         pipe = pipeline_class(**components)
-        info["weights"] = "random, seed 0"
+        info["weights"] = f"random, seed {RANDOM_SEEDS.get(spec.source, 0)}"
     elif spec.kind in ("hub", "folder"):
         pipe = _from_pretrained(pipeline_class, spec, placement)
         if spec.kind == "hub":

@@ -4,8 +4,9 @@ Nothing is downloaded: the configs are Python data, the tokenizer is built in
 memory (a byte-level vocabulary without merges, so every character is one
 token), and the weights are drawn from a seeded generator. ``sdxl-tiny`` runs
 on a CPU in seconds (the shapes of diffusers' own ``get_dummy_components`` for
-SDXL, a little smaller); ``sdxl`` has the real SDXL base 1.0 shapes, so a GPU
-benchmark on it times what real weights would.
+SDXL, a little smaller; ``sdxl-tiny-b`` has the same shapes and other weights,
+a second model for tests of a worker serving two); ``sdxl`` has the real SDXL
+base 1.0 shapes, so a GPU benchmark on it times what real weights would.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["RANDOM_CONFIGS", "build_components", "byte_vocab", "write_random_lora"]
+__all__ = ["RANDOM_CONFIGS", "RANDOM_SEEDS", "build_components", "byte_vocab", "write_random_lora"]
 
 _SCHEDULER: dict[str, Any] = {
     "beta_start": 0.00085,
@@ -139,7 +140,14 @@ _SDXL: dict[str, dict[str, Any]] = {
 }
 
 #: ``source -> component configs`` for the ``random:`` model ids.
-RANDOM_CONFIGS: dict[str, dict[str, dict[str, Any]]] = {"sdxl-tiny": _TINY, "sdxl": _SDXL}
+RANDOM_CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
+    "sdxl-tiny": _TINY,
+    "sdxl-tiny-b": _TINY,
+    "sdxl": _SDXL,
+}
+
+#: ``source -> the first seed of its weights`` (0 when not listed).
+RANDOM_SEEDS: dict[str, int] = {"sdxl-tiny-b": 100}
 
 
 def byte_vocab() -> dict[str, int]:
@@ -167,8 +175,11 @@ def byte_vocab() -> dict[str, int]:
     return vocab
 
 
-def build_components(source: str, *, device: Any, dtype: Any, seed: int = 0) -> dict[str, Any]:
-    """Build the seven SDXL pipeline components for ``source`` with seeded random weights.
+def build_components(
+    source: str, *, device: Any, dtype: Any, seed: int | None = None
+) -> dict[str, Any]:
+    """Build the seven SDXL pipeline components for ``source`` with seeded random weights
+    (``seed`` None: the source's own, :data:`RANDOM_SEEDS`).
 
     The modules are created directly on ``device`` (a 2.6 B-parameter UNet
     initialises in seconds on a GPU, minutes on a CPU) and then cast to ``dtype``.
@@ -179,6 +190,8 @@ def build_components(source: str, *, device: Any, dtype: Any, seed: int = 0) -> 
     transformers: Any = importlib.import_module("transformers")
 
     configs = RANDOM_CONFIGS[source]
+    if seed is None:
+        seed = RANDOM_SEEDS.get(source, 0)
     # 1. Tokenizers: built in memory, so nothing is fetched.
     tokenizer = transformers.CLIPTokenizer(vocab=byte_vocab(), merges=[], model_max_length=77)
     special = {

@@ -103,6 +103,18 @@ RANDOM_MODELS: dict[str, ModelSpec] = {
         weights_gib_16=0.01,
         description="tiny SDXL-shaped pipeline with random weights (CPU, seconds; for tests)",
     ),
+    "random:sdxl-tiny-b": ModelSpec(
+        id="random:sdxl-tiny-b",
+        kind="random",
+        source="sdxl-tiny-b",
+        native_side=64,
+        min_side=16,
+        max_side=1024,
+        cross_attention_dim=64,
+        fast_lora=None,
+        weights_gib_16=0.01,
+        description="random:sdxl-tiny's shapes with other random weights (a second test model)",
+    ),
     "random:sdxl": ModelSpec(
         id="random:sdxl",
         kind="random",

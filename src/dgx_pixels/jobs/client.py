@@ -39,6 +39,7 @@ import zmq.asyncio
 from dgx_pixels.errors import (
     DgxPixelsError,
     JobError,
+    ModelError,
     ProtocolError,
     RequestError,
     WorkerUnavailableError,
@@ -148,7 +149,9 @@ def _error_from(reply: p.ErrorReply) -> Exception:
     kind = reply.kind
     if kind == p.ErrorKind.REQUEST:
         return RequestError(reply.message)
-    if kind in (p.ErrorKind.NOT_FOUND, p.ErrorKind.MODEL, p.ErrorKind.STATE, p.ErrorKind.INTERNAL):
+    if kind == p.ErrorKind.MODEL:
+        return ModelError(reply.message)
+    if kind in (p.ErrorKind.NOT_FOUND, p.ErrorKind.STATE, p.ErrorKind.INTERNAL):
         return JobError(reply.message, kind=kind)
     return ProtocolError(reply.message, kind=kind)
 
@@ -394,6 +397,13 @@ class Client(_ClientBase):
         """One job's record."""
         return self._call(lambda rid: p.Status(rid=rid, job=job_id), p.JobReply).job
 
+    def reprioritise(self, job_id: int, priority: int) -> p.JobRecord:
+        """Give a queued job another priority (higher runs first; bounded by
+        ``Limits.priority``); :class:`JobError` when it has left the queue."""
+        return self._call(
+            lambda rid: p.Reprioritise(rid=rid, job=job_id, priority=priority), p.JobReply
+        ).job
+
     def jobs(
         self, states: Iterable[str] | None = None, *, limit: int = 50, offset: int = 0
     ) -> p.JobList:
@@ -404,7 +414,7 @@ class Client(_ClientBase):
         )
 
     def models(self) -> p.ModelList:
-        """The models the worker serves."""
+        """The models the worker has warm (it loads any other on demand), and its default."""
         return self._call(lambda rid: p.Models(rid=rid), p.ModelList)
 
     def run(
@@ -586,6 +596,14 @@ class AsyncClient(_ClientBase):
         """One job's record."""
         return (await self._call(lambda rid: p.Status(rid=rid, job=job_id), p.JobReply)).job
 
+    async def reprioritise(self, job_id: int, priority: int) -> p.JobRecord:
+        """Give a queued job another priority."""
+        return (
+            await self._call(
+                lambda rid: p.Reprioritise(rid=rid, job=job_id, priority=priority), p.JobReply
+            )
+        ).job
+
     async def jobs(
         self, states: Iterable[str] | None = None, *, limit: int = 50, offset: int = 0
     ) -> p.JobList:
@@ -596,7 +614,7 @@ class AsyncClient(_ClientBase):
         )
 
     async def models(self) -> p.ModelList:
-        """The models the worker serves."""
+        """The models the worker has warm, and its default."""
         return await self._call(lambda rid: p.Models(rid=rid), p.ModelList)
 
     async def run(

@@ -79,6 +79,10 @@ class Limits:
         "subscriber's connection before it is read.",
     )
     queued_requests: int = _limit(16, "Requests a client may have queued unread on its connection.")
+    priority: int = _limit(
+        1000,
+        "Largest priority of a job, either sign (`submit`, `reprioritise`).",
+    )
 
     def check_text(self, name: str, value: str | None, limit: str) -> None:
         """Raise :class:`RequestError` when `value` is longer than the limit named `limit`."""

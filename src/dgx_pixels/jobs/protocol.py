@@ -83,6 +83,8 @@ __all__ = [
     "JobReply",
     "JobState",
     "ListJobs",
+    "Loaded",
+    "Loading",
     "Message",
     "ModelList",
     "Models",
@@ -90,6 +92,7 @@ __all__ = [
     "Pong",
     "Progress",
     "Reply",
+    "Reprioritise",
     "Request",
     "Started",
     "Status",
@@ -119,7 +122,7 @@ DEFAULT_ADDRESS = "tcp://127.0.0.1:5557"
 #: Environment variable naming the worker address for clients.
 WORKER_ENV = "DGX_PIXELS_WORKER"
 
-MAX_PRIORITY = 1000
+MAX_PRIORITY = LIMITS.priority
 MAX_PAGE = LIMITS.page_jobs
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -161,7 +164,7 @@ class ErrorKind(enum.StrEnum):
     UNKNOWN_TYPE = "unknown_type"
     INVALID = "invalid"  # a field value out of range
     REQUEST = "request"  # the GenerationRequest is invalid
-    MODEL = "model"  # the worker does not serve the requested model
+    MODEL = "model"  # a model the worker cannot serve (no longer sent: such a job fails)
     NOT_FOUND = "not_found"
     STATE = "state"  # e.g. the worker is draining
     INTERNAL = "internal"
@@ -398,8 +401,25 @@ class ListJobs(Request):
 
 
 @dataclass(frozen=True, slots=True)
+class Reprioritise(Request):
+    """Give a queued job another priority (higher runs first).
+
+    A job that has left the queue is answered with an ``error`` of kind ``state``.
+    """
+
+    TYPE: ClassVar[str] = "reprioritise"
+    job: int
+    priority: int
+
+    def __post_init__(self) -> None:
+        Request.__post_init__(self)
+        _check_range("job", self.job, 0, MAX_ID)
+        _check_range("priority", self.priority, -MAX_PRIORITY, MAX_PRIORITY)
+
+
+@dataclass(frozen=True, slots=True)
 class Models(Request):
-    """The models this worker serves."""
+    """The models this worker has warm, and its default."""
 
     TYPE: ClassVar[str] = "models"
 
@@ -409,7 +429,12 @@ class Models(Request):
 
 @dataclass(frozen=True, slots=True)
 class Pong(Reply):
-    """Reply to ``ping``: worker state, model, event endpoint, queue counts."""
+    """Reply to ``ping``: worker state, models, event endpoint, queue counts.
+
+    ``model`` is the worker's default model (``--model``), ``warm`` the
+    models loaded now (most recently used first), ``loading`` the one being
+    loaded, if any.
+    """
 
     TYPE: ClassVar[str] = "pong"
     state: str
@@ -419,11 +444,13 @@ class Pong(Reply):
     events: str
     queued: int
     running: int
+    warm: list[str] = field(default_factory=list)
+    loading: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class JobReply(Reply):
-    """Reply to ``submit``, ``cancel`` and ``status``: the job's record."""
+    """Reply to ``submit``, ``cancel``, ``status`` and ``reprioritise``: the job's record."""
 
     TYPE: ClassVar[str] = "job"
     job: JobRecord
@@ -445,11 +472,19 @@ class JobList(Reply):
 
 @dataclass(frozen=True, slots=True)
 class ModelList(Reply):
-    """Reply to ``models``."""
+    """Reply to ``models``: the warm models (most recently used first) and the default.
+
+    A worker serves any model it can load; ``models`` are those it has loaded
+    now, ``loading`` the one it is loading, ``budget_gib`` the memory they may
+    take together (nil until the first load has sized it).
+    """
 
     TYPE: ClassVar[str] = "model_list"
     models: list[str]
     state: str
+    default: str = ""
+    loading: str | None = None
+    budget_gib: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,7 +505,7 @@ class ErrorReply(Reply):
 
 @dataclass(frozen=True, slots=True)
 class Accepted(Event):
-    """A job was queued."""
+    """A job was queued (again), or given another priority while queued."""
 
     TYPE: ClassVar[str] = "accepted"
     job: int
@@ -486,6 +521,28 @@ class Started(Event):
     job: int
     attempt: int
     batch: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Loading(Event):
+    """The job's model is being loaded (it was not warm); the job is ``running``.
+
+    Sent before ``started`` to each job of the batch that waits for the load.
+    """
+
+    TYPE: ClassVar[str] = "loading"
+    job: int
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded(Event):
+    """The job's model was loaded in ``seconds``; ``started`` follows."""
+
+    TYPE: ClassVar[str] = "loaded"
+    job: int
+    model: str
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,22 +612,34 @@ class Subscribed(Event):
 
 @dataclass(frozen=True, slots=True)
 class WorkerEvent(Event):
-    """The worker changed state."""
+    """The worker changed state, or its warm models changed (``warm``, most recent first)."""
 
     TYPE: ClassVar[str] = "worker"
     state: str
     model: str
+    warm: list[str] = field(default_factory=list)
 
 
 REQUEST_TYPES: dict[str, type[Request]] = {
-    c.TYPE: c for c in (Ping, Submit, Cancel, Status, ListJobs, Models)
+    c.TYPE: c for c in (Ping, Submit, Cancel, Status, ListJobs, Models, Reprioritise)
 }
 REPLY_TYPES: dict[str, type[Reply]] = {
     c.TYPE: c for c in (Pong, JobReply, JobList, ModelList, ErrorReply)
 }
 EVENT_TYPES: dict[str, type[Event]] = {
     c.TYPE: c
-    for c in (Accepted, Started, Progress, Done, Failed, Cancelled, Subscribed, WorkerEvent)
+    for c in (
+        Accepted,
+        Loading,
+        Loaded,
+        Started,
+        Progress,
+        Done,
+        Failed,
+        Cancelled,
+        Subscribed,
+        WorkerEvent,
+    )
 }
 _ALL_TYPES: dict[str, type[Message]] = {**REQUEST_TYPES, **REPLY_TYPES, **EVENT_TYPES}
 

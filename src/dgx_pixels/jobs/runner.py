@@ -1,4 +1,4 @@
-"""The worker's generation thread: load the model, then claim, run and save batches.
+"""The worker's generation thread: load the first model, then claim, run and save batches.
 
 One :class:`Runner` runs in its own thread with its own store connection and
 its own ZeroMQ PUSH socket; it never touches the request sockets. Its events
@@ -6,12 +6,19 @@ go through the PUSH socket to the worker's main thread, which publishes them.
 
 A batch, step by step:
 
-1. claim the next queued job and its batch partners (one transaction);
-2. clear any half-written temporary files a killed run left in the job folders;
-3. generate, publishing progress per step; a cancel or a drain sets the interrupt;
-4. save each result into its job's folder as one set of files (all or none),
+1. claim the next queued job and its batch partners (one transaction): the
+   highest priority, then the oldest, whatever its model (a warm model is not
+   preferred: a job never waits behind later ones because its model is cold);
+   partners share its model (the batch key leads with it);
+2. get the batch's model from the :class:`~dgx_pixels.jobs.pool.ModelPool`:
+   the warm one, or loaded now (each job gets a ``loading`` event, then
+   ``loaded`` with the seconds); a model that cannot be loaded fails the jobs
+   with the model error, never the worker;
+3. clear any half-written temporary files a killed run left in the job folders;
+4. generate, publishing progress per step; a cancel or a drain sets the interrupt;
+5. save each result into its job's folder as one set of files (all or none),
    replacing files of an earlier run;
-5. mark each job done with its outputs (one transaction per job).
+6. mark each job done with its outputs (one transaction per job).
 
 Whatever goes wrong with one job (its drawing, its saving, a full disk) ends
 that job ``failed`` with the error; the thread goes on. When the store itself
@@ -34,15 +41,17 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dgx_pixels.errors import DgxPixelsError, Interrupted, StoreError
+from dgx_pixels.errors import DgxPixelsError, Interrupted, ModelError, StoreError
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.backend import Backend, Generator, StepLike
+from dgx_pixels.jobs.pool import Loaded, ModelPool
 from dgx_pixels.jobs.store import JobStore, request_of
 from dgx_pixels.observability.metrics import WorkerMetrics
+from dgx_pixels.request import GenerationRequest
 
 __all__ = ["Runner", "job_output_dir"]
 
@@ -62,7 +71,10 @@ def job_output_dir(outputs_root: Path, job: p.JobRecord) -> Path:
 
 
 class Runner:
-    """Loads the model and runs batches until :meth:`drain` or :meth:`stop`.
+    """Loads the first model and runs batches until :meth:`drain` or :meth:`stop`.
+
+    ``model`` is loaded first (the worker's state ``loading`` until it is);
+    other models are loaded into ``pool`` when a job asks for them.
 
     ``publish`` sends an event to subscribers; it is called from this thread.
     ``on_state`` is told each worker state this thread enters.
@@ -72,6 +84,7 @@ class Runner:
         self,
         *,
         backend: Backend,
+        pool: ModelPool,
         model: str,
         store_path: Path,
         outputs_root: Path,
@@ -83,6 +96,7 @@ class Runner:
         preview_every: int = 5,
     ) -> None:
         self._backend = backend
+        self._pool = pool
         self._model = model
         self._store_path = store_path
         self._outputs_root = outputs_root
@@ -98,7 +112,7 @@ class Runner:
         self._lock = threading.Lock()
         self._running: frozenset[int] = frozenset()
         self._cancelled: set[int] = set()
-        self.generator: Generator | None = None
+        self.generator: Generator | None = None  # the last one used (it keys batches too)
         self.load_error: DgxPixelsError | None = None
         self.crash: BaseException | None = None
 
@@ -136,19 +150,11 @@ class Runner:
 
     def _run(self) -> None:
         self._on_state(p.WorkerState.LOADING)
-        loading = time.monotonic()
         try:
-            self.generator = self._backend.load(self._model)
+            self.generator = self._load(self._model).generator
         except DgxPixelsError as exc:
             self.load_error = exc
             return
-        except Exception as exc:  # a broken install, a driver error: report it as a model error
-            from dgx_pixels.errors import ModelError
-
-            log.error("loading %s failed:\n%s", self._model, traceback.format_exc())
-            self.load_error = ModelError(f"cannot load model {self._model}: {exc}")
-            return
-        log.info("model %s loaded in %.1f s", self._model, time.monotonic() - loading)
         if self._draining.is_set():  # stopped while loading: run nothing
             return
         with JobStore(self._store_path, max_attempts=self._max_attempts) as store:
@@ -157,7 +163,7 @@ class Runner:
                 self._on_state(p.WorkerState.READY)
                 self._count(store)
                 try:
-                    batch = store.claim_batch(self.generator.batch_key, max_size=self._batch_size)
+                    batch = store.claim_batch(self._batch_key, max_size=self._batch_size)
                 except StoreError as exc:  # a full disk: no job changed; try again later
                     log.warning("cannot claim jobs (%s); trying again", exc.message)
                     retry.wait(self._draining)
@@ -169,8 +175,51 @@ class Runner:
                     continue
                 self._on_state(p.WorkerState.BUSY)
                 self._count(store)
-                self._run_batch(store, self.generator, batch)
+                gen = self._model_for(store, batch)
+                if gen is not None:
+                    self.generator = gen
+                    self._run_batch(store, gen, batch)
             self._count(store)
+
+    def _load(self, model: str) -> Loaded:
+        """``pool.get(model)``; any failure raised as a :class:`DgxPixelsError`."""
+        try:
+            return self._pool.get(model)
+        except DgxPixelsError:
+            raise
+        except Exception as exc:  # a broken install, a driver error: report it as a model error
+            log.error("loading %s failed:\n%s", model, traceback.format_exc())
+            raise ModelError(f"cannot load model {model}: {exc}", model=model) from None
+
+    def _batch_key(self, request: GenerationRequest) -> Hashable:
+        """The batch key of ``request``: its model first, so a batch holds one model; then
+        its generator's key (the warm one's, else the last used one's)."""
+        keyer = self._pool.peek(request.model) or self.generator
+        assert keyer is not None  # the first model is loaded before any claim
+        return (request.model, keyer.batch_key(request))
+
+    def _model_for(self, store: JobStore, batch: list[p.JobRecord]) -> Generator | None:
+        """The batch's generator, loaded when it is not warm (with ``loading``/``loaded``
+        events); None when the load failed, the jobs then queued again or failed."""
+        model = batch[0].model
+        cold = self._pool.peek(model) is None
+        if cold:
+            for job in batch:
+                self._publish(p.Loading(job=job.id, model=model))
+        try:
+            loaded = self._load(model)
+        except DgxPixelsError as exc:
+            log.warning("jobs %s: model %s: %s", [j.id for j in batch], model, exc.message)
+            if exc.transient:  # out of memory while loading: try again later
+                self._retry_or_fail(store, batch, exc, exc.message)
+            else:
+                for job in batch:
+                    self._fail(store, job, exc, exc.message)
+            return None
+        if loaded.load_s is not None:
+            for job in batch:
+                self._publish(p.Loaded(job=job.id, model=model, seconds=loaded.load_s))
+        return loaded.generator
 
     def _count(self, store: JobStore) -> None:
         """Update the job-count metrics (a store that fails now leaves them as they were)."""

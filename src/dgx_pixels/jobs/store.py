@@ -325,6 +325,24 @@ class JobStore:
         return self.get(job_id)
 
     @_database_errors
+    def reprioritise(self, job_id: int, priority: int) -> JobRecord:
+        """Give a queued job another priority; :class:`JobError` (kind ``state``) when the
+        job has left the queue, ``not_found`` when there is none."""
+        with self._transaction():
+            cur = self._db.execute(
+                "UPDATE jobs SET priority = ? WHERE id = ? AND state = 'queued'",
+                (priority, job_id),
+            )
+        job = self.get(job_id)
+        if cur.rowcount != 1:
+            raise JobError(
+                f"job {job_id} is {job.state}; only a queued job can be reprioritised",
+                job=job_id,
+                kind="state",
+            )
+        return job
+
+    @_database_errors
     def requeue(self, job_ids: Iterable[int], *, count_attempt: bool = False) -> None:
         """Put running jobs back in the queue (a graceful stop, a batch partner cancelled).
 

@@ -1,4 +1,4 @@
-"""The worker: one process that owns the model and serves every client.
+"""The worker: one process that owns the models and serves every client.
 
 ``Worker(config, backend).serve()`` runs until asked to stop:
 
@@ -7,7 +7,9 @@
 2. bind the ROUTER (requests) and PUB (events) sockets, with CURVE when the
    address is not loopback (refusing to start without keys);
 3. start the :class:`~dgx_pixels.jobs.runner.Runner` thread, which loads the
-   model (state ``loading``) and then runs batches (``ready`` / ``busy``);
+   first model (state ``loading``) and then runs batches (``ready`` / ``busy``),
+   loading other models on demand into a :class:`~dgx_pixels.jobs.pool.ModelPool`
+   (warm within ``memory_gib``, least recently used out first);
 4. answer requests and forward the runner's events until :meth:`request_stop`
    (SIGTERM, Ctrl-C): state ``draining``, the current batch finishes (or, after
    ``drain_timeout_s`` or a second signal, is interrupted and re-queued), then
@@ -40,6 +42,7 @@ from dgx_pixels.errors import (
     DgxPixelsError,
     InputError,
     JobError,
+    ModelError,
     ProtocolError,
     StoreError,
 )
@@ -47,6 +50,7 @@ from dgx_pixels.image_files import write_atomic
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.backend import Backend
 from dgx_pixels.jobs.limits import LIMITS, Limits
+from dgx_pixels.jobs.pool import ModelPool
 from dgx_pixels.jobs.roots import Roots
 from dgx_pixels.jobs.runner import Runner
 from dgx_pixels.jobs.security import endpoint_host, ip_of, is_loopback, load_server_keys
@@ -100,6 +104,7 @@ class WorkerConfig:
     preview_every: int = 5
     limits: Limits = LIMITS
     roots: tuple[Path, ...] = ()  # folders besides the data dir that requests may use
+    memory_gib: float | None = None  # for warm models together; None: the backend's default
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 64:
@@ -112,6 +117,8 @@ class WorkerConfig:
             raise InputError(f"drain timeout must be at least 0, got {self.drain_timeout_s}")
         if not self.model.strip():
             raise InputError("model must not be empty")
+        if self.memory_gib is not None and not 0 < self.memory_gib <= 1_000_000:
+            raise InputError(f"memory budget must be above 0 GiB, got {self.memory_gib}")
         is_loopback(self.bind)  # raises InputError for a malformed address
         is_loopback(self.events)
         for root in self.roots:
@@ -130,7 +137,7 @@ class WorkerConfig:
 
 
 class Worker:
-    """Serves one data directory with one model; see the module docstring."""
+    """Serves one data directory with any model it can load; see the module docstring."""
 
     def __init__(self, config: WorkerConfig, backend: Backend) -> None:
         self.config = config
@@ -145,6 +152,7 @@ class Worker:
         self._stop_now = threading.Event()
         self._ready = threading.Event()
         self._runner: Runner | None = None
+        self._pool: ModelPool | None = None
         self._pub: Any = None
         self._stopping_since: float | None = None
         self._roots: Roots | None = None
@@ -255,7 +263,10 @@ class Worker:
             runner = self._start_runner(push, data)
             self._ready.set()
             log.info(
-                "worker serving %s on %s (events %s)", self.config.model, self.address, self.events
+                "worker serving on %s (events %s); default model %s",
+                self.address,
+                self.events,
+                self.config.model,
             )
             self._loop(router, pull, pub, store, runner)
         finally:
@@ -281,10 +292,21 @@ class Worker:
                     return
                 self._state = state
             self.metrics.set_state(state)
-            publish(p.WorkerEvent(state=state, model=self.config.model))
+            publish(self._worker_event(state))
 
+        def on_models(warm: list[str]) -> None:  # runs in the runner thread too
+            publish(p.WorkerEvent(state=self.state, model=self.config.model, warm=warm))
+
+        pool = ModelPool(
+            self.backend,
+            budget_gib=self.config.memory_gib,
+            metrics=self.metrics,
+            on_change=on_models,
+        )
+        self._pool = pool
         runner = Runner(
             backend=self.backend,
+            pool=pool,
             model=self.config.model,
             store_path=data.jobs_db,
             outputs_root=data.outputs,
@@ -406,6 +428,8 @@ class Worker:
             return p.ErrorReply(rid=exc.context.get("rid", rid), kind=kind, message=exc.message)
         except InputError as exc:  # RequestError, PaletteError, ImageReadError...
             return p.ErrorReply(rid=rid, kind=p.ErrorKind.REQUEST, message=exc.message)
+        except ModelError as exc:  # an unknown model id, found by the cheap check at submit
+            return p.ErrorReply(rid=rid, kind=p.ErrorKind.MODEL, message=exc.message)
         except DgxPixelsError as exc:
             kind = str(exc.context.get("kind", p.ErrorKind.INTERNAL))
             return p.ErrorReply(rid=rid, kind=kind, message=exc.message)
@@ -416,8 +440,9 @@ class Worker:
             )
 
     def _dispatch(self, msg: p.Request, store: JobStore) -> p.Reply:
-        runner = self._runner
+        runner, pool = self._runner, self._pool
         assert runner is not None  # started before serving
+        assert pool is not None
         match msg:
             case p.Ping():
                 counts = store.counts()
@@ -430,19 +455,17 @@ class Worker:
                     events=self.events,
                     queued=counts[p.JobState.QUEUED],
                     running=counts[p.JobState.RUNNING],
+                    warm=pool.warm,
+                    loading=pool.loading,
                 )
             case p.Submit():
                 request = p.generation_request(msg.request)
                 self.config.limits.check_request(request)
                 assert self._roots is not None  # set before serving
                 request = self._roots.admit(request, msg.inputs, limits=self.config.limits)
-                if request.model != self.config.model:
-                    raise JobError(
-                        f"this worker serves model {self.config.model!r}, "
-                        f"the request asks for {request.model!r}",
-                        kind=p.ErrorKind.MODEL,
-                    )
-                self.backend.check(request)  # a bad palette or size fails now, not in the queue
+                # Any model: an unknown id, a bad palette or size fails now, not in the
+                # queue; a model that cannot be loaded fails its job when it is loaded.
+                self.backend.check(request)
                 job = store.submit(request, priority=msg.priority, force=msg.force)
                 self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
                 runner.wake()
@@ -457,6 +480,11 @@ class Worker:
                 return p.JobReply(rid=msg.rid, job=job)
             case p.Status():
                 return p.JobReply(rid=msg.rid, job=store.get(msg.job))
+            case p.Reprioritise():
+                job = store.reprioritise(msg.job, msg.priority)
+                self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
+                runner.wake()
+                return p.JobReply(rid=msg.rid, job=job)
             case p.ListJobs():
                 jobs, total = store.page(msg.states, limit=msg.limit, offset=msg.offset)
                 page, used = _fit(jobs, self.config.limits.reply_bytes - _REPLY_OVERHEAD)
@@ -468,7 +496,14 @@ class Worker:
                     next_offset=after if after < total else None,
                 )
             case p.Models():
-                return p.ModelList(rid=msg.rid, models=[self.config.model], state=self.state)
+                return p.ModelList(
+                    rid=msg.rid,
+                    models=pool.warm,
+                    state=self.state,
+                    default=self.config.model,
+                    loading=pool.loading,
+                    budget_gib=pool.known_budget_gib,
+                )
         raise ProtocolError(f"unhandled request {msg.TYPE!r}", kind=p.ErrorKind.UNKNOWN_TYPE)
 
     # ------------------------------------------------------------------ events
@@ -515,7 +550,11 @@ class Worker:
         with self._state_lock:
             self._state = state
         self.metrics.set_state(state)
-        self._publish(p.WorkerEvent(state=state, model=self.config.model))
+        self._publish(self._worker_event(state))
+
+    def _worker_event(self, state: p.WorkerState) -> p.WorkerEvent:
+        warm = self._pool.warm if self._pool is not None else []
+        return p.WorkerEvent(state=state, model=self.config.model, warm=warm)
 
     # ------------------------------------------------------------------ extras
 

@@ -7,7 +7,7 @@ worker (or NVIDIA's DCGM exporter, for the GPU panels' second series) exports.
 
 >>> board = dashboard()
 >>> board["uid"], len(board["panels"])
-('dgx-pixels-worker', 9)
+('dgx-pixels-worker', 10)
 """
 
 from __future__ import annotations
@@ -69,6 +69,19 @@ def panels() -> list[Panel]:
                 (f"rate(dgx_pixels_denoising_steps_total[{_RATE}])", "average"),
                 ("dgx_pixels_denoising_steps_per_second", "last batch"),
             ),
+        ),
+        Panel(
+            "Warm models and loads",
+            (
+                ("dgx_pixels_models_warm", "warm"),
+                (
+                    "histogram_quantile(0.95, sum by (le) "
+                    f"(rate(dgx_pixels_model_load_seconds_bucket[{_RATE}])))",
+                    "load seconds, p95",
+                ),
+                (f"60 * rate(dgx_pixels_model_evictions_total[{_RATE}])", "unloaded/min"),
+            ),
+            description="models kept loaded within --memory-gib; least recently used out first",
         ),
         Panel(
             "GPU memory",

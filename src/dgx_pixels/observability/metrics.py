@@ -11,6 +11,9 @@ worker (never the global one), so tests and several workers do not collide::
     dgx_pixels_images_per_second                               of the last batch
     dgx_pixels_denoising_steps_total                           steps run
     dgx_pixels_denoising_steps_per_second                      of the last batch
+    dgx_pixels_models_warm                                     models loaded and kept warm
+    dgx_pixels_model_load_seconds                              seconds per model load (histogram)
+    dgx_pixels_model_evictions_total                           models unloaded to make room
     dgx_pixels_gpu_memory_used_bytes{gpu="0"}                  from NVML, only when present
     dgx_pixels_gpu_memory_total_bytes{gpu="0"}
     dgx_pixels_gpu_utilization_ratio{gpu="0"}
@@ -35,12 +38,16 @@ from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-__all__ = ["LATENCY_BUCKETS", "NvmlCollector", "WorkerMetrics", "nvml_collector"]
+__all__ = ["LATENCY_BUCKETS", "LOAD_BUCKETS", "NvmlCollector", "WorkerMetrics", "nvml_collector"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds per batch: from tiny CPU models (under a second) to big GPU batches.
 LATENCY_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+
+#: Seconds per model load: a tiny random model (well under a second) to an SDXL
+#: checkpoint read from a slow disk.
+LOAD_BUCKETS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 
 WORKER_STATES = ["loading", "ready", "busy", "draining", "stopped"]
 JOB_STATES = ["queued", "running", "done", "failed", "cancelled"]
@@ -75,6 +82,20 @@ class WorkerMetrics:
             "Denoising steps per second in the last batch",
             registry=r,
         )
+        self.models_warm = Gauge(
+            "dgx_pixels_models_warm", "Models loaded and kept warm", registry=r
+        )
+        self.load_seconds = Histogram(
+            "dgx_pixels_model_load_seconds",
+            "Seconds to load (and warm up) one model",
+            buckets=LOAD_BUCKETS,
+            registry=r,
+        )
+        self.evictions = Counter(
+            "dgx_pixels_model_evictions",
+            "Models unloaded to make room for another (least recently used first)",
+            registry=r,
+        )
         for s in JOB_STATES:
             self.jobs.labels(state=s).set(0)
         gpu = nvml_collector()
@@ -99,6 +120,16 @@ class WorkerMetrics:
         if seconds > 0:
             self.images_per_second.set(images / seconds)
             self.step_rate.set(steps / seconds)
+
+    def observe_load(self, *, seconds: float, warm: int) -> None:
+        """Record one model load that took ``seconds``, leaving ``warm`` models loaded."""
+        self.load_seconds.observe(seconds)
+        self.models_warm.set(warm)
+
+    def observe_eviction(self, *, warm: int) -> None:
+        """Record one model unloaded to make room, leaving ``warm`` models loaded."""
+        self.evictions.inc()
+        self.models_warm.set(warm)
 
     def serve(self, port: int, *, host: str = "127.0.0.1") -> int:
         """Serve ``/metrics`` over HTTP on ``host:port`` (0 picks a free port); return the port."""

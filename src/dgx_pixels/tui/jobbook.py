@@ -43,6 +43,8 @@ class JobView:
     outputs: tuple[dict[str, str], ...] = ()
     error: str = ""
     seconds: float | None = None
+    loading: str = ""  # the model the running job waits for, while the worker loads it
+    load_s: float | None = None  # how long its model took to load (None: it was warm)
 
     @property
     def fraction(self) -> float:
@@ -80,6 +82,8 @@ def from_record(record: p.JobRecord, old: JobView | None = None) -> JobView:
             elapsed_s=old.elapsed_s,
             eta_s=old.eta_s,
             preview=old.preview,
+            loading=old.loading,
+            load_s=old.load_s,
         )
     return view
 
@@ -94,10 +98,24 @@ def apply_event(view: JobView, event: p.Event) -> JobView:
     if view.terminal and not isinstance(event, p.Accepted):
         return view  # a late event of a job the listing already saw end
     match event:
-        case p.Accepted():
-            return replace(view, state=p.JobState.QUEUED.value, step=0, total=0, eta_s=None)
+        case p.Accepted(priority=priority):  # queued (again), or reprioritised
+            return replace(
+                view,
+                state=p.JobState.QUEUED.value,
+                priority=priority,
+                step=0,
+                total=0,
+                eta_s=None,
+                loading="",
+            )
+        case p.Loading(model=model):
+            return replace(view, state=p.JobState.RUNNING.value, loading=model)
+        case p.Loaded(seconds=seconds):
+            return replace(view, loading="", load_s=seconds)
         case p.Started(attempt=attempt):
-            return replace(view, state=p.JobState.RUNNING.value, attempts=attempt, step=0)
+            return replace(
+                view, state=p.JobState.RUNNING.value, attempts=attempt, step=0, loading=""
+            )
         case p.Progress(step=step, total=total, elapsed_s=elapsed, eta_s=eta, preview=preview):
             return replace(
                 view,

@@ -55,6 +55,8 @@ class WorkerStatus:
     detail: str = ""
     spawned: bool = False
     version: str = ""
+    warm: tuple[str, ...] = ()  # the models the worker has loaded, most recently used first
+    loading: str = ""  # the model it is loading now, if any
 
     @property
     def noise(self) -> bool:
@@ -80,8 +82,11 @@ class WorkerStatus:
             case LinkState.FAILED:
                 return f"the worker could not start: {self.detail}"
         noise = " (random weights: output is noise)" if self.noise else ""
+        others = len(set(self.warm) - {self.model})
+        more = f" (+{others} warm)" if others else ""
+        loading = f" | loading {self.loading}" if self.loading else ""
         return (
-            f"worker {self.state}: {self.model}{noise} | {self.queued} queued, "
+            f"worker {self.state}: {self.model}{noise}{more}{loading} | {self.queued} queued, "
             f"{self.running} running | {self.address}"
         )
 
@@ -124,6 +129,8 @@ class WorkerLink:
             running=pong.running,
             spawned=self._own(pong.pid),
             version=pong.version,
+            warm=tuple(pong.warm),
+            loading=pong.loading or "",
         )
 
     def start(self) -> WorkerStatus:

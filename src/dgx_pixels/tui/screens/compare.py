@@ -1,10 +1,12 @@
 """Compare: 2-4 variants of one prompt on the same seeds, side by side; vote per row.
 
 A variant is a few settings over the defaults, e.g. ``steps=8 guidance=4``,
-``lora=owner/style:0.8``, ``scheduler=euler palette=pico-8``. Every variant
-draws the same prompt with the same seeds, one row per seed. The worker
-serves one model: a variant naming another model is shown as not served and
-is not run. Votes go to SQLite in the data dir (:mod:`dgx_pixels.tui.votes`);
+``lora=owner/style:0.8``, ``scheduler=euler palette=pico-8``,
+``model=random:sdxl-tiny-b``. Every variant draws the same prompt with the
+same seeds, one row per seed, all on the one worker: it loads each variant's
+model (keeping those that fit its memory budget warm; a column waiting for
+its model says ``loading``). A model the worker refuses or cannot load shows
+its error in that column. Votes go to SQLite in the data dir (:mod:`dgx_pixels.tui.votes`);
 the report (win rates with Wilson intervals) is shown and exported as CSV and
 JSON.
 """
@@ -169,7 +171,7 @@ class CompareScreen(PixelsScreen):
         self.action_run()
 
     def action_run(self) -> None:
-        """Submit every variant the worker serves; lay out the grid."""
+        """Submit every variant to the worker; lay out the grid."""
         status = self.studio.status
         if not status.serving:
             self.say("no worker serves now: nothing to compare on", error=True)
@@ -179,13 +181,12 @@ class CompareScreen(PixelsScreen):
         except DgxPixelsError as exc:
             self.say(exc.message, error=True)
             return
-        served = [(label, request) for label, request, note in plan if note is None]
-        if len(served) < 2:
-            self.say("compare needs at least two variants this worker serves", error=True)
+        if len(plan) < 2:
+            self.say("compare needs at least two variants: fill in variant B", error=True)
             return
-        base = served[0][1]
+        base = plan[0][1]
         self._prompt, self._seeds = base.prompt, list(base.seeds())
-        self._labels = [label for label, _ in served]
+        self._labels = [label for label, _ in plan]
         try:
             self._comparison = self.store.new_comparison(base.prompt, self._seeds, self._labels)
         except DgxPixelsError as exc:
@@ -193,13 +194,14 @@ class CompareScreen(PixelsScreen):
             return
         self._jobs, self._placed, self._row = {}, set(), 0
         self._lay_out(plan)
-        for column, (_, request) in enumerate(served):
+        for column, (_, request) in enumerate(plan):
             self._submit(request, column)
         self.query_one("#cmp-grid").focus()
-        self.say(f"comparing {len(served)} variants on seeds {self._seeds[0]}..{self._seeds[-1]}")
+        self.say(f"comparing {len(plan)} variants on seeds {self._seeds[0]}..{self._seeds[-1]}")
 
-    def _plan(self, model: str) -> list[tuple[str, GenerationRequest, str | None]]:
-        """``(label, request, why not run)`` per filled-in variant (A always counts)."""
+    def _plan(self, model: str) -> list[tuple[str, GenerationRequest]]:
+        """``(label, request)`` per filled-in variant (A always counts); ``model`` is the
+        default of variants that name none."""
 
         def value(name: str) -> str:
             return self.query_one(f"#{name}", Input).value.strip()
@@ -218,21 +220,17 @@ class CompareScreen(PixelsScreen):
                 continue
             request = base.replace(**parse_variant(text))
             label = " ".join(text.split()) or "(defaults)"
-            note = None
-            if request.model != model:
-                note = f"{request.model} is not served by this worker (it serves {model})"
-            plan.append((f"{LETTERS[index]}: {label}", request, note))
+            plan.append((f"{LETTERS[index]}: {label}", request))
         return plan
 
-    def _lay_out(self, plan: list[tuple[str, GenerationRequest, str | None]]) -> None:
+    def _lay_out(self, plan: list[tuple[str, GenerationRequest]]) -> None:
         grid = self.query_one("#cmp-grid", VerticalScroll)
         grid.remove_children()
         header = Horizontal(classes="cmp-row")
         cells: list[Static] = [Static("", classes="cmp-seed")]
-        for label, _, note in plan:
+        for label, request in plan:
             text = Text(label + "\n", style="bold")
-            if note:
-                text.append(note, style="bold yellow")
+            text.append(request.model, style="dim")
             cells.append(Static(text, classes="cmp-cell"))
         rows = [header]
         grid.mount(header)
@@ -290,7 +288,9 @@ class CompareScreen(PixelsScreen):
                         cell.show(image, caption="", noise=is_noise_model(view.model))
             else:
                 caption = view.state
-                if view.state == "running" and view.total:
+                if view.loading:
+                    caption = f"loading {view.loading}"
+                elif view.state == "running" and view.total:
                     caption = f"step {view.step}/{view.total}"
                 if view.terminal:
                     self._placed.add(job_id)

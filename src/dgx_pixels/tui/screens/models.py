@@ -320,9 +320,13 @@ class ModelsScreen(PixelsScreen):
             cache_table.add_row(
                 repo.repo_id, repo.kind, _size(repo.size_bytes), revision, triggers, weight
             )
-        served = self.studio.status.model or "(no worker)"
+        status = self.studio.status
+        worker = "no worker"
+        if status.serving and status.model:
+            warm = ", ".join(status.warm or (status.model,))
+            worker = f"the worker's default is {status.model}; warm: {warm}"
         self.query_one("#models-cache-label", Static).update(
-            f"HF cache {cache}: {len(repos)} repositories | the worker serves {served}"
+            f"HF cache {cache}: {len(repos)} repositories | {worker}"
         )
         if not repos and self._pulling is None:
             self.say("the cache is empty: p on pixel-art-xl pulls the default model")

@@ -1,9 +1,11 @@
-"""Queue: every job the worker knows, with state, progress and ETA; cancel and retry.
+"""Queue: every job the worker knows, with state, progress and ETA; cancel, retry,
+reprioritise.
 
 Cancel stops a queued job at once and a running one within a denoising step.
 Retry queues a failed or cancelled job's request again, as a new job with its
-priority. The protocol has no way to change a queued job's priority, so the
-screen offers none.
+priority. ``+`` and ``-`` raise and lower a queued job's priority by one
+(higher runs first; the worker bounds it). A running job whose model the
+worker is loading shows as ``loading``, with the model.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from dgx_pixels.errors import DgxPixelsError
+from dgx_pixels.jobs.limits import LIMITS
 from dgx_pixels.request import GenerationRequest
 from dgx_pixels.tui.jobbook import JobView
 from dgx_pixels.tui.messages import RequestFailed, Submitted
@@ -39,8 +42,13 @@ def job_row(view: JobView, now: float) -> tuple[str, ...]:
 
     >>> job_row(JobView(3, "running", "a slime", "m", {}, step=4, total=8, eta_s=2.0), 0.0)
     ('#3', 'running', '4/8 50%', '2 s', '0', '0', 'a slime')
+    >>> job_row(JobView(4, "running", "a bat", "m2", {}, loading="m2"), 0.0)[:3]
+    ('#4', 'loading', 'loading m2')
     """
-    if view.state == "running" and view.total:
+    state = view.state
+    if view.state == "running" and view.loading:
+        state, progress = "loading", f"loading {view.loading}"
+    elif view.state == "running" and view.total:
         progress = f"{view.step}/{view.total} {view.fraction:.0%}"
     elif view.state == "done":
         took = view.seconds
@@ -54,7 +62,7 @@ def job_row(view: JobView, now: float) -> tuple[str, ...]:
     eta = _seconds(view.eta_s) if view.state == "running" else "-"
     return (
         f"#{view.id}",
-        view.state,
+        state,
         progress,
         eta,
         str(view.attempts),
@@ -70,11 +78,17 @@ class QueueScreen(PixelsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel_job", "Cancel job", id="queue.cancel"),
         Binding("r", "retry_job", "Retry job", id="queue.retry"),
+        Binding("plus", "priority(1)", "Raise priority", id="queue.raise"),
+        Binding("minus", "priority(-1)", "Lower priority", id="queue.lower"),
     ]
     DEFAULT_CSS = """
     QueueScreen #queue-jobs { height: 1fr; }
     QueueScreen #queue-message { height: auto; max-height: 2; padding: 0 1; }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._asked: dict[int, int] = {}  # job id -> the priority last asked for
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="queue-jobs", cursor_type="row", zebra_stripes=True)
@@ -92,6 +106,8 @@ class QueueScreen(PixelsScreen):
         return [
             ("Queue: cancel the selected job", self.action_cancel_job, "c"),
             ("Queue: retry the selected job", self.action_retry_job, "r"),
+            ("Queue: raise the selected job's priority", lambda: self.action_priority(1), "+"),
+            ("Queue: lower the selected job's priority", lambda: self.action_priority(-1), "-"),
         ]
 
     def _jobs_changed(self, jobs: dict[int, JobView]) -> None:
@@ -142,6 +158,32 @@ class QueueScreen(PixelsScreen):
             return
         self.post_message(Submitted(record, "cancel"))
 
+    def action_priority(self, step: int) -> None:
+        """Move the selected queued job's priority by ``step`` (from the last one asked for,
+        so presses quicker than the worker's answers all count)."""
+        job = self.selected()
+        if job is None:
+            return
+        if job.state != "queued":
+            self.say(f"job #{job.id} is {job.state}: only a queued job can be reprioritised")
+            return
+        wanted = self._asked.get(job.id, job.priority) + step
+        if abs(wanted) > LIMITS.priority:
+            self.say(f"job #{job.id}'s priority is at its limit ({job.priority})")
+            return
+        self._asked[job.id] = wanted
+        self._reprioritise(job.id, wanted)
+
+    @work(thread=True, group="queue-requests")
+    def _reprioritise(self, job_id: int, priority: int) -> None:
+        try:
+            with self.studio.link.client() as client:
+                record = client.reprioritise(job_id, priority)
+        except DgxPixelsError as exc:
+            self.post_message(RequestFailed(exc.message, "priority"))
+            return
+        self.post_message(Submitted(record, "priority"))
+
     def action_retry_job(self) -> None:
         job = self.selected()
         if job is None:
@@ -167,12 +209,17 @@ class QueueScreen(PixelsScreen):
         self.post_message(Submitted(record, "retry"))
 
     def on_submitted(self, message: Submitted) -> None:
-        verb = "queued again as" if message.tag == "retry" else "is now"
-        detail = f"job #{message.job.id}" if message.tag == "retry" else message.job.state
+        job = message.job
         if message.tag == "retry":
-            self.say(f"{verb} {detail}")
+            self.say(f"queued again as job #{job.id}")
+        elif message.tag == "priority":
+            if self._asked.get(job.id) == job.priority:  # the last one asked for: settled
+                del self._asked[job.id]
+            self.say(f"job #{job.id} is now at priority {job.priority}")
         else:
-            self.say(f"job #{message.job.id} {verb} {detail}")
+            self.say(f"job #{job.id} is now {job.state}")
 
     def on_request_failed(self, message: RequestFailed) -> None:
+        if message.tag == "priority":
+            self._asked.clear()  # start again from the priorities the worker reports
         self.say(message.message)
