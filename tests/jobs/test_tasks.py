@@ -57,7 +57,7 @@ def worker(
     def start(**options: Any) -> tuple[Worker, Client]:
         config = WorkerConfig(
             data=DataDir(tmp_path / "data"), model=TINY, bind="tcp://127.0.0.1:*",
-            metrics_port=None, **options,
+            **{"metrics_port": None, **options},
         )  # fmt: skip
         w = Worker(config, EngineBackend(device="cpu", dtype="fp32"))
         errors: list[BaseException] = []
@@ -186,10 +186,15 @@ def test_a_train_job_reports_loss_and_writes_a_lora(worker, tmp_path: Path) -> N
     assert (job.task, job.model, job.prompt) == ("train", TINY, "train lora ourstyle")
     events = events_of(client, job.id)
     progress = [e for e in events if isinstance(e, p.Progress)]
-    assert [(e.step, e.total) for e in progress] == [(1, 3), (2, 3), (3, 3)]
-    assert all(e.loss is not None and e.loss > 0 and e.lr == 1e-2 for e in progress)
-    assert all(e.it_s is not None and e.it_s > 0 for e in progress)
-    assert progress[-1].preview is not None  # the validation grid drawn at step 3
+    # A grid of the base model before step 1, then the steps, then the grid after step 3.
+    assert [(e.step, e.total, e.preview is not None) for e in progress] == [
+        (0, 3, True), (1, 3, False), (2, 3, False), (3, 3, False), (3, 3, True),
+    ]  # fmt: skip
+    steps = progress[1:]
+    assert all(e.loss is not None and e.loss > 0 and e.lr == 1e-2 for e in steps)
+    assert all(e.it_s is not None and e.it_s > 0 for e in steps)
+    assert progress[0].loss is None
+    assert all(e.preview.startswith(b"\x89PNG") for e in (progress[0], progress[-1]))
     done = events[-1]
     assert isinstance(done, p.Done), events[-1]
     [outputs] = done.outputs
@@ -215,7 +220,7 @@ def test_cancelling_a_train_job_saves_a_checkpoint(worker) -> None:
     assert client.status(job.id).outputs == []
     [checkpoint] = w.config.data.outputs.rglob("ourstyle.train/checkpoints/step-*")
     assert int(checkpoint.name.removeprefix("step-")) >= 2
-    assert not list(w.config.data.outputs.rglob("*.safetensors"))  # no LoRA: it did not finish
+    assert not list(w.config.data.outputs.rglob("ourstyle.safetensors"))  # no LoRA: it stopped
 
 
 def test_a_train_dataset_must_be_inside_the_roots_or_sent(worker, tmp_path: Path) -> None:

@@ -435,7 +435,8 @@ class Runner:
         """A training's progress: each step's loss, lr and it/s; a new validation grid."""
 
         def report(t: tasks.TrainProgress) -> None:
-            self._metrics.observe_train_step(step=t.step, loss=t.loss, lr=t.lr, it_s=t.it_s)
+            if t.loss is not None and t.lr is not None and t.it_s is not None:
+                self._metrics.observe_train_step(step=t.step, loss=t.loss, lr=t.lr, it_s=t.it_s)
             preview = None
             if t.validation is not None and self._preview_every:
                 preview = _png_file(t.validation, side=GRID_PREVIEW_SIDE)

@@ -22,6 +22,7 @@ Parameters on the wire (``submit.request``), see docs/jobs.md, "Tasks":
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -130,16 +131,20 @@ def run_set(
 
 @dataclass(frozen=True, slots=True)
 class TrainProgress:
-    """One training step, as the runner publishes it."""
+    """A training step done, or a validation grid drawn, as the runner publishes it.
+
+    A grid comes after the step it follows, with that step's figures (before
+    the first step: step 0, no figures).
+    """
 
     step: int
     total: int
-    loss: float
-    lr: float
-    it_s: float
+    loss: float | None
+    lr: float | None
+    it_s: float | None
     elapsed_s: float
     eta_s: float | None
-    validation: Path | None  # a grid drawn since the last step
+    validation: Path | None = None
 
 
 def lora_path(job: p.JobRecord, out_dir: Path) -> Path:
@@ -174,7 +179,7 @@ def run_train(
     resume = trainer.paths.latest_checkpoint() is not None
     started = time.monotonic()
     first: list[int] = []
-    grids: list[Path] = []
+    last: list[TrainProgress] = [TrainProgress(0, config.steps, None, None, None, 0.0, None)]
 
     def step(m: Any) -> None:
         if not first:
@@ -182,10 +187,12 @@ def run_train(
         elapsed = time.monotonic() - started
         rate = (m.step - first[0]) / elapsed if elapsed > 0 else 0.0
         eta = (config.steps - m.step) / rate if rate > 0 else None
-        grid = grids.pop() if grids else None
-        on_progress(
-            TrainProgress(m.step, config.steps, m.loss, m.lr, m.it_s, elapsed, eta, grid)
-        )
+        last[0] = TrainProgress(m.step, config.steps, m.loss, m.lr, m.it_s, elapsed, eta)
+        on_progress(last[0])
+
+    def validation(grid: Path) -> None:
+        elapsed = time.monotonic() - started
+        on_progress(dataclasses.replace(last[0], elapsed_s=elapsed, validation=grid))
 
     result = train_lora(
         trainer,
@@ -195,7 +202,7 @@ def run_train(
         save_precision=params["save_precision"],
         interrupt=interrupt,
         on_step=step,
-        on_validation=grids.append,
+        on_validation=validation,
     )
     if result.stopped:
         return [], True
