@@ -199,7 +199,7 @@ def test_a_train_job_reports_loss_and_writes_a_lora(worker, tmp_path: Path) -> N
     assert isinstance(done, p.Done), events[-1]
     [outputs] = done.outputs
     with safe_open(outputs["lora"], "pt") as f:
-        assert any("lora" in key for key in f.keys())
+        assert any("lora" in key for key in f.keys())  # noqa: SIM118 - safe_open has no __iter__
     assert Path(outputs["metrics"]).read_text().count("\n") == 3
     metrics = w.metrics.registry
     assert metrics.get_sample_value("dgx_pixels_train_step") == 3
@@ -224,7 +224,7 @@ def test_cancelling_a_train_job_saves_a_checkpoint(worker) -> None:
 
 
 def test_a_train_dataset_must_be_inside_the_roots_or_sent(worker, tmp_path: Path) -> None:
-    w, client = worker()
+    _, client = worker()
     outside = tmp_path / "elsewhere"
     shutil.copytree(SPRITES, outside)
     config = tiny_training().to_dict()
@@ -240,6 +240,6 @@ def test_a_train_dataset_must_be_inside_the_roots_or_sent(worker, tmp_path: Path
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "notes.md").write_text("not a sprite")
-    with pytest.raises(RequestError, match="notes.md: not an image"):
+    with pytest.raises(RequestError, match=r"notes\.md: not an image"):
         client.submit_train(tiny_training(), bad)
     assert client.jobs().total == 0

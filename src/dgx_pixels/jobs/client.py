@@ -419,9 +419,13 @@ class Client(_ClientBase):
         params = {"config": config.to_dict(), "layout": layout, "save_precision": save_precision}
         return self._call(
             lambda rid: p.Submit(
-                rid=rid, request=params, priority=priority, force=force, inputs=inputs,
+                rid=rid,
+                request=params,
+                priority=priority,
+                force=force,
+                inputs=inputs,
                 task="train",
-            ),  # fmt: skip
+            ),
             p.JobReply,
         ).job
 

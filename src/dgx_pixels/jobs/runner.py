@@ -415,7 +415,6 @@ class Runner:
 
         return report
 
-
     def _unit_reporter(self, job_id: int, started: float) -> Callable[[int, int, Any], None]:
         """A set's progress: unit ``k`` of ``n`` (a frame, a tile, a drawing), it as the preview."""
 
@@ -424,9 +423,13 @@ class Runner:
             eta = elapsed / k * (n - k) if k else None
             self._publish(
                 p.Progress(
-                    job=job_id, step=k, total=n, elapsed_s=elapsed, eta_s=eta,
+                    job=job_id,
+                    step=k,
+                    total=n,
+                    elapsed_s=elapsed,
+                    eta_s=eta,
                     preview=_png(image) if self._preview_every else None,
-                )  # fmt: skip
+                )
             )
 
         return report
@@ -442,9 +445,16 @@ class Runner:
                 preview = _png_file(t.validation, side=GRID_PREVIEW_SIDE)
             self._publish(
                 p.Progress(
-                    job=job_id, step=t.step, total=t.total, elapsed_s=t.elapsed_s,
-                    eta_s=t.eta_s, preview=preview, loss=t.loss, lr=t.lr, it_s=t.it_s,
-                )  # fmt: skip
+                    job=job_id,
+                    step=t.step,
+                    total=t.total,
+                    elapsed_s=t.elapsed_s,
+                    eta_s=t.eta_s,
+                    preview=preview,
+                    loss=t.loss,
+                    lr=t.lr,
+                    it_s=t.it_s,
+                )
             )
 
         return report

@@ -169,7 +169,7 @@ def run_train(
     saves one and returns ``stopped=True`` with no outputs.
     """
     from dgx_pixels.engine.models import resolve_model
-    from dgx_pixels.train import Trainer, TrainConfig, load_dataset, train_lora
+    from dgx_pixels.train import TrainConfig, Trainer, load_dataset, train_lora
 
     params = job.request
     config = TrainConfig.from_dict(params["config"]).check()
@@ -206,7 +206,8 @@ def run_train(
     )
     if result.stopped:
         return [], True
-    assert result.lora is not None and result.sidecar is not None  # not stopped
+    assert result.lora is not None  # not stopped
+    assert result.sidecar is not None
     outputs = {"lora": str(result.lora), "config": str(result.sidecar)}
     outputs["metrics"] = str(trainer.paths.metrics)
     if result.validation:

@@ -91,7 +91,7 @@ class WorkerMetrics:
             "dgx_pixels_job_seconds",
             "Seconds a done job ran (a generate job: its batch), by task",
             ["task"],
-            buckets=LATENCY_BUCKETS + (1800.0, 3600.0, 14400.0),
+            buckets=(*LATENCY_BUCKETS, 1800.0, 3600.0, 14400.0),
             registry=r,
         )
         self.train_step = Gauge("dgx_pixels_train_step", "The training's last step", registry=r)

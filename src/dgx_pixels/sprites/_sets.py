@@ -106,7 +106,10 @@ class SetPlan:
             return self._animation(drawing, on_step)
         if self.task == "tiles":
             made = make_tiles(drawing, self.request, count=self.options["count"], on_step=on_step)
-            return tiles_asset(made, name=self.name, preview_scale=self.options["preview_scale"])
+            bundle: AssetBundle = tiles_asset(
+                made, name=self.name, preview_scale=self.options["preview_scale"]
+            )
+            return bundle
         return self._tileset(drawing, on_step)
 
     def _animation(self, drawing: Any, on_step: Callable[[Any], None] | None) -> AssetBundle:
@@ -297,7 +300,9 @@ class _Drawing:
     def generate(
         self, requests: Sequence[GenerationRequest], *, on_step: Callable[[Any], None] | None = None
     ) -> Sequence[Any]:
-        results = self._engine.generate(requests, on_step=on_step, interrupt=self._interrupt)
+        results: Sequence[Any] = self._engine.generate(
+            requests, on_step=on_step, interrupt=self._interrupt
+        )
         if self._on_unit is not None:
             for result in results:
                 for image in result.images:
