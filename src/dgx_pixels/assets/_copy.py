@@ -32,9 +32,16 @@ class CopiedOutputs:
 
 
 def copy_outputs(
-    outputs: Sequence[Mapping[str, str]], out_dir: Path, *, force: bool = False
+    outputs: Sequence[Mapping[str, str]],
+    out_dir: Path,
+    *,
+    force: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> CopiedOutputs:
     """Copy each image's files (role -> path, as a job reports them) into ``out_dir``.
+
+    A file keeps its name, or takes ``names[role]`` (a train job's LoRA
+    copied to the name the user chose).
 
     >>> import tempfile
     >>> src, dst = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
@@ -53,7 +60,7 @@ def copy_outputs(
             if not source.is_file():
                 remote.append(name)
                 continue
-            here.append((role, source, out_dir / source.name))
+            here.append((role, source, out_dir / (names or {}).get(role, source.name)))
         plan.append(here)
     if not force:
         taken = [str(target) for image in plan for _, _, target in image if target.exists()]

@@ -104,6 +104,41 @@ class SubmitTo:
             done = client.status(job.id)
         return copy_asset(done.outputs[0], folder, force=force)
 
+    def run_train(
+        self,
+        config: Any,
+        dataset: Path,
+        lora: Path,
+        layout: str,
+        save_precision: str,
+        *,
+        force: bool,
+    ) -> Path:
+        """Queue a training of ``config`` on the sprites in ``dataset`` (sent), follow it,
+        and copy the LoRA to ``lora`` (its config and metrics log beside it)."""
+        from dgx_pixels.assets import copy_outputs
+
+        with _client(self.address, self.timeout) as client:
+            job = client.submit_train(
+                config, dataset, layout=layout, save_precision=save_precision,
+                priority=self.priority,
+            )  # fmt: skip
+            click.echo(f"job {job.id} queued (priority {job.priority})", err=True)
+            _follow_or_cancel(client, job.id)
+            done = client.status(job.id)
+        names = {
+            "lora": lora.name,
+            "config": lora.with_suffix(".json").name,
+            "metrics": lora.with_suffix(".metrics.jsonl").name,
+            "validation": lora.with_suffix(".validation.png").name,
+        }
+        copied = copy_outputs(done.outputs, lora.parent, force=force, names=names)
+        if copied.remote:
+            raise InputError(
+                f"the worker is on another machine: its LoRA is there, at {copied.remote[0]}"
+            )
+        return copied.images[0]["lora"]
+
 
 def _follow_or_cancel(client: Any, job_id: int) -> None:
     """Follow a job to its end; Ctrl-C cancels it (and ends this command ``Interrupted``)."""
