@@ -8,6 +8,8 @@ A worker serves clients it cannot trust with its own file system, so:
    its file name only (``"sketch.png"``, ``"db32.gpl"``: the suffix says the
    format). The worker stores them under ``<data>/inputs/`` by content hash
    and points the request there. :func:`files_to_send` is the client's half.
+   A training folder travels the same way, as ``dataset/NAME`` files
+   (:meth:`Roots.admit_dataset`, :func:`dataset_to_send`).
 2. **Server paths stay inside the roots.** A path the request names on the
    worker (``out``, an ``init``, ``mask`` or palette not sent, a local LoRA)
    must lie inside a root: ``<data>/outputs`` (reading and writing),
