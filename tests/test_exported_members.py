@@ -98,16 +98,6 @@ def test_pixel_and_engine_import_without_torch() -> None:
     assert "TORCH False False" in out.stdout
 
 
-def test_jobs_surface() -> None:
-    import dgx_pixels.jobs
-
-    assert set(dgx_pixels.jobs.__all__) == {
-        "DEFAULT_ADDRESS", "PROTOCOL_VERSION", "TASKS", "AsyncClient", "Client", "JobRecord",
-        "JobState", "SpawnedWorker", "WorkerState", "find_worker", "resolve_address",
-        "spawn_worker",
-    }  # fmt: skip
-
-
 def test_set_plans_and_asset_copies_are_public() -> None:
     import dgx_pixels.assets
     import dgx_pixels.sprites

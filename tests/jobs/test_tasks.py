@@ -156,6 +156,7 @@ def test_bad_set_options_are_refused_at_submit_naming_the_value(worker) -> None:
         ("animate", tiny(), {"speed": 2}, "unknown animate option(s): speed"),
         ("animate", tiny(palette=None), {}, "an animation needs one palette"),
         ("tiles", tiny(task="tiles"), {"count": 17}, "--count must be 1-16 tiles, got 17"),
+        ("tiles", tiny(task="tiles", seamless="none"), {}, "need --seamless x, y or xy"),
         ("tileset", tiny(task="tileset"), {"over": "dirt", "layout": "wang48"}, "got 'wang48'"),
         ("tileset", tiny(task="tileset", size=(16, 8)), {"over": "dirt"}, "square, got 16x8"),
     ]
@@ -243,3 +244,19 @@ def test_a_train_dataset_must_be_inside_the_roots_or_sent(worker, tmp_path: Path
     with pytest.raises(RequestError, match=r"notes\.md: not an image"):
         client.submit_train(tiny_training(), bad)
     assert client.jobs().total == 0
+
+
+def test_a_staging_folder_a_killed_run_left_is_cleared(worker) -> None:
+    """A worker killed while publishing an asset leaves ``.NAME.HEX.tmp/``: the rerun clears it."""
+    import datetime as dt
+
+    w, client = worker()
+    folder = w.config.data.outputs / dt.date.today().isoformat() / "job-1"
+    staging = folder / ".moss-3.0badf00d.tmp"
+    (staging / "tiles").mkdir(parents=True)
+    (staging / "tiles" / "tile-0.png").write_bytes(b"half")
+    job = client.submit_set("tiles", tiny("moss", "tiles"), {})
+    assert job.id == 1
+    assert isinstance(events_of(client, job.id)[-1], p.Done)
+    assert not staging.exists()
+    assert [f.name for f in folder.iterdir()] == ["moss-3"]

@@ -31,6 +31,7 @@ import datetime as dt
 import functools
 import io
 import logging
+import shutil
 import threading
 import time
 import traceback
@@ -503,9 +504,13 @@ def _png(image: Any, *, side: int = PREVIEW_SIDE) -> bytes | None:
 
 
 def _remove_partial_files(folder: Path) -> None:
-    """Delete temporary files (``.*.tmp``) a killed run left behind in ``folder``."""
+    """Delete temporary files and staging folders (``.*.tmp``: an asset folder being
+    written) a killed run left behind in ``folder``."""
     if not folder.is_dir():
         return
     for tmp in folder.glob(".*.tmp"):
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+            continue
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

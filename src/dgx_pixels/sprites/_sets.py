@@ -54,7 +54,7 @@ SET_OPTIONS: Mapping[str, Mapping[str, Any]] = {
 #: whole set; tiles fill their cell.
 _REQUEST_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     "animate": {"palette": "auto:16"},
-    "tiles": {"palette": "auto:16", "background": "keep"},
+    "tiles": {"palette": "auto:16", "background": "keep", "seamless": "xy"},
     "tileset": {"background": "keep"},
 }
 
@@ -224,6 +224,8 @@ def plan_set(
         _int(o, "preview_scale", 1, 32)
         if request.count != 1:
             raise InputError("--count of tiles is a tiles option, not the request's")
+        if request.seamless == "none":
+            raise InputError("seamless tiles need --seamless x, y or xy")
         check_request(request)
         name, units = slugify(asset_stem(request.prompt, request.seed)), count
     else:
