@@ -64,7 +64,7 @@ def test_public_api() -> None:
     assert set(assets.__all__) == {
         "FORMAT", "PNG_KEY", "PREVIEW_SCALE", "AssetFiles", "a1111_parameters", "asset_stem",
         "check_free", "planned_files", "read_metadata", "request_from_metadata", "save_result",
-        "slugify", "CopiedOutputs", "copy_outputs",
+        "slugify", "CopiedOutputs", "copy_asset", "copy_outputs",
         # asset folders (docs/assets.md)
         "ASSET_FORMAT", "KINDS", "LAYOUTS", "MANIFEST_NAME", "AssetData", "Frame", "Manifest",
         "Sheet", "Tag", "Terrain", "TileInfo", "Tileset", "encode_gif", "read_manifest",

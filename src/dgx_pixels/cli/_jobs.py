@@ -409,6 +409,7 @@ def _age(seconds: float) -> str:
 def _job_json(job: Any) -> dict[str, Any]:
     return {
         "id": job.id,
+        "task": job.task,
         "state": job.state,
         "prompt": job.prompt,
         "model": job.model,

@@ -13,6 +13,12 @@ A batch, step by step:
    replacing files of an earlier run;
 5. mark each job done with its outputs (one transaction per job).
 
+A job of another task (an animation, tiles, a tileset, a training) runs
+alone, through :mod:`dgx_pixels.jobs.tasks`: a set draws with the loaded
+generator and writes one asset; a training loads its own pipeline. Both
+report progress per unit (frame, tile, drawing; training step) and stop on
+the same interrupt.
+
 Whatever goes wrong with one job (its drawing, its saving, a full disk) ends
 that job ``failed`` with the error; the thread goes on. When the store itself
 cannot be written (a full disk fails SQLite too), the outcome is retried
