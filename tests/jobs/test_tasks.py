@@ -9,6 +9,7 @@ job's record and the files on disk, read back by the asset store's reader.
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -77,6 +78,13 @@ def worker(
         started.append((w, thread, client))
         return w, client
 
+    def join(w: Worker) -> None:
+        """Wait until ``w`` has stopped serving (its data dir is free again)."""
+        for worker_, thread, _ in started:
+            if worker_ is w:
+                thread.join()
+
+    start.join = join  # type: ignore[attr-defined]
     yield start
     for w, thread, client in started:
         client.close()
@@ -260,3 +268,23 @@ def test_a_staging_folder_a_killed_run_left_is_cleared(worker) -> None:
     assert isinstance(events_of(client, job.id)[-1], p.Done)
     assert not staging.exists()
     assert [f.name for f in folder.iterdir()] == ["moss-3"]
+
+
+def test_a_train_job_stopped_by_a_drain_resumes_on_the_next_worker(worker) -> None:
+    w, client = worker()
+    job = client.submit_train(tiny_training(steps=6, validate_every=0), SPRITES)
+    with client.events([job.id]) as stream:
+        for event in stream:
+            if isinstance(event, p.Progress) and event.step >= 2:
+                w.request_stop(now=True)  # interrupt: checkpoint, back to the queue
+                break
+    worker.join(w)
+    _, again = worker()
+    events = events_of(again, job.id)
+    steps = [e.step for e in events if isinstance(e, p.Progress)]
+    assert isinstance(events[-1], p.Done), events[-1]
+    assert steps[0] > 2  # it went on from its checkpoint
+    assert steps[-1] == 6
+    log = Path(events[-1].outputs[0]["metrics"]).read_text().splitlines()
+    assert [json.loads(line)["step"] for line in log] == [1, 2, 3, 4, 5, 6]
+    assert again.status(job.id).attempts == 1  # a drain does not count as an attempt
