@@ -22,6 +22,7 @@ from dgx_pixels.errors import RequestError
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.backend import EngineBackend
 from dgx_pixels.jobs.client import Client
+from dgx_pixels.jobs.store import JobStore
 from dgx_pixels.jobs.worker import Worker, WorkerConfig
 from dgx_pixels.paths import DataDir
 from dgx_pixels.request import GenerationRequest
@@ -233,9 +234,13 @@ def test_cancelling_a_train_job_saves_a_checkpoint(worker) -> None:
 
 
 def test_a_train_dataset_must_be_inside_the_roots_or_sent(worker, tmp_path: Path) -> None:
-    _, client = worker()
-    outside = tmp_path / "elsewhere"
+    inside, outside = tmp_path / "root" / "sprites", tmp_path / "elsewhere"
+    shutil.copytree(SPRITES, inside)
     shutil.copytree(SPRITES, outside)
+    _, client = worker(roots=(tmp_path / "root",))
+    named = client.submit_train(tiny_training(), inside, send=False)  # a folder on the worker
+    assert named.request["dataset"] == str(inside.resolve())
+    client.cancel(named.id)
     config = tiny_training().to_dict()
     for dataset, message in ((str(outside), "dataset must be a path inside"),
                              ("../x", "dataset must be a path inside")):  # fmt: skip
@@ -251,7 +256,7 @@ def test_a_train_dataset_must_be_inside_the_roots_or_sent(worker, tmp_path: Path
     (bad / "notes.md").write_text("not a sprite")
     with pytest.raises(RequestError, match=r"notes\.md: not an image"):
         client.submit_train(tiny_training(), bad)
-    assert client.jobs().total == 0
+    assert client.jobs().total == 1  # only the one named inside the root
 
 
 def test_a_staging_folder_a_killed_run_left_is_cleared(worker) -> None:
@@ -272,19 +277,26 @@ def test_a_staging_folder_a_killed_run_left_is_cleared(worker) -> None:
 
 def test_a_train_job_stopped_by_a_drain_resumes_on_the_next_worker(worker) -> None:
     w, client = worker()
-    job = client.submit_train(tiny_training(steps=6, validate_every=0), SPRITES)
+    job = client.submit_train(tiny_training(steps=40, validate_every=0), SPRITES)
     with client.events([job.id]) as stream:
         for event in stream:
             if isinstance(event, p.Progress) and event.step >= 2:
                 w.request_stop(now=True)  # interrupt: checkpoint, back to the queue
                 break
     worker.join(w)
+    with JobStore(w.config.data.jobs_db) as store:
+        assert store.get(job.id).state == "queued"  # stopped mid-run, not finished
+    [checkpoint] = w.config.data.outputs.rglob("ourstyle.train/checkpoints/step-*")
+    saved = int(checkpoint.name.removeprefix("step-"))
+    [log_file] = w.config.data.outputs.rglob("ourstyle.metrics.jsonl")
+    before = [line for line in log_file.read_text().splitlines()
+              if json.loads(line)["step"] <= saved]  # fmt: skip
     _, again = worker()
-    events = events_of(again, job.id)
-    steps = [e.step for e in events if isinstance(e, p.Progress)]
-    assert isinstance(events[-1], p.Done), events[-1]
-    assert steps[0] > 2  # it went on from its checkpoint
-    assert steps[-1] == 6
-    log = Path(events[-1].outputs[0]["metrics"]).read_text().splitlines()
-    assert [json.loads(line)["step"] for line in log] == [1, 2, 3, 4, 5, 6]
-    assert again.status(job.id).attempts == 1  # a drain does not count as an attempt
+    wait_until(lambda: again.status(job.id).state == "done", "the resumed job to finish")
+    record = again.status(job.id)
+    log = Path(record.outputs[0]["metrics"]).read_text().splitlines()
+    assert [json.loads(line)["step"] for line in log] == list(range(1, 41))
+    # Resumed, not started again: the first run's lines (their it/s timings) are kept.
+    assert log[: len(before)] == before
+    assert saved >= 2
+    assert record.attempts == 1  # a drain does not count as an attempt

@@ -409,14 +409,18 @@ class Client(_ClientBase):
         save_precision: str = "fp16",
         priority: int = 0,
         force: bool = False,
+        send: bool = True,
     ) -> p.JobRecord:
-        """Queue a LoRA training on the sprites in the local folder ``dataset`` (sent as files).
+        """Queue a LoRA training on the sprites in the local folder ``dataset`` (sent as files;
+        with ``send=False``, ``dataset`` names a folder on the worker, inside its roots).
 
         ``config`` is a ``train.TrainConfig``; the job ends with the LoRA file,
         its config sidecar and its metrics log.
         """
-        inputs = dataset_to_send(dataset)
+        inputs = dataset_to_send(dataset) if send else {}
         params = {"config": config.to_dict(), "layout": layout, "save_precision": save_precision}
+        if not send:
+            params["dataset"] = str(dataset)
         return self._call(
             lambda rid: p.Submit(
                 rid=rid,
