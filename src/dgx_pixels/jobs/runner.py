@@ -267,6 +267,7 @@ class Runner:
                     outputs, stopped = tasks.run_train(
                         job, out_dir, interrupt=self._interrupt,
                         on_progress=self._train_reporter(job.id),
+                        device=getattr(self._backend, "device", None),  # EngineBackend's
                     )  # fmt: skip
                     if stopped:
                         raise Interrupted("stopped after a step; a checkpoint is saved")

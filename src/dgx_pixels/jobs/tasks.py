@@ -161,10 +161,12 @@ def run_train(
     *,
     interrupt: threading.Event,
     on_progress: Callable[[TrainProgress], None],
+    device: str | None = None,
 ) -> tuple[list[dict[str, str]], bool]:
     """Train a train job's LoRA into ``out_dir``; returns its outputs and whether it stopped.
 
-    Loads its own pipeline through ``dgx_pixels.train``. A job run again (after
+    Loads its own pipeline through ``dgx_pixels.train``, on ``device`` (the
+    worker's ``--device``; None: the best one). A job run again (after
     a drain or a dead worker) resumes from its newest checkpoint; an interrupt
     saves one and returns ``stopped=True`` with no outputs.
     """
@@ -175,7 +177,7 @@ def run_train(
     config = TrainConfig.from_dict(params["config"]).check()
     dataset = load_dataset(params["dataset"], config, resolve_model(config.model))
     path = lora_path(job, out_dir)
-    trainer = Trainer(config, dataset, path)
+    trainer = Trainer(config, dataset, path, device=device)
     resume = trainer.paths.latest_checkpoint() is not None
     started = time.monotonic()
     first: list[int] = []
