@@ -110,6 +110,16 @@ def test_pixel_and_engine_import_without_torch() -> None:
     assert "TORCH False False" in out.stdout
 
 
+def test_set_plans_and_asset_copies_are_public() -> None:
+    import dgx_pixels.assets
+    import dgx_pixels.sprites
+
+    assert {
+        "SET_OPTIONS", "SET_TASKS", "SetPlan", "plan_set", "set_request", "terrain_names",
+    } <= set(dgx_pixels.sprites.__all__)  # fmt: skip
+    assert {"copy_asset", "copy_outputs"} <= set(dgx_pixels.assets.__all__)
+
+
 def test_tui_surface() -> None:
     import dgx_pixels.tui
 

@@ -64,7 +64,7 @@ def test_public_api() -> None:
     assert set(assets.__all__) == {
         "FORMAT", "PNG_KEY", "PREVIEW_SCALE", "AssetFiles", "a1111_parameters", "asset_stem",
         "check_free", "planned_files", "read_metadata", "request_from_metadata", "save_result",
-        "slugify", "CopiedOutputs", "copy_outputs",
+        "slugify", "CopiedOutputs", "copy_asset", "copy_outputs",
         # asset folders (docs/assets.md)
         "ASSET_FORMAT", "KINDS", "LAYOUTS", "MANIFEST_NAME", "AssetData", "Frame", "Manifest",
         "Sheet", "Tag", "Terrain", "TileInfo", "Tileset", "encode_gif", "read_manifest",
@@ -196,3 +196,24 @@ def test_reading_metadata_that_is_not_ours(tmp_path: Path) -> None:
         read_metadata(broken)
     with pytest.raises(InputError, match="no such file"):
         read_metadata(tmp_path / "missing.json")
+
+
+def test_copy_asset_publishes_the_whole_folder_or_refuses(tmp_path: Path) -> None:
+    """A set job's asset copied from the worker's folder: every file, sub-folders kept."""
+    from dgx_pixels.cli._animate import effect_asset
+    from dgx_pixels.errors import InputError, OutputExistsError
+
+    sprite = Path(__file__).parents[1] / "data" / "train-sprites" / "bat.png"
+    source, _ = effect_asset(sprite, "blink", None, None, 2, tmp_path / "worker", False)
+    outputs = {"manifest": str(source / "manifest.json")}
+    copied = assets.copy_asset(outputs, tmp_path / "mine" / "bat-blink")
+    names = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(copied)) for p in copied.rglob("*") if p.is_file())
+    assert any("/" in name for name in names)  # frames/ kept as a folder
+    for name in names:
+        assert (copied / name).read_bytes() == (source / name).read_bytes()
+    with pytest.raises(OutputExistsError):
+        assets.copy_asset(outputs, copied)
+    assets.copy_asset(outputs, copied, force=True)
+    with pytest.raises(InputError, match="not on this machine"):
+        assets.copy_asset({"manifest": str(tmp_path / "elsewhere" / "manifest.json")}, copied)

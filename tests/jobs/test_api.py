@@ -15,6 +15,7 @@ def test_exported_members() -> None:
     assert dgx_pixels.jobs.__all__ == [
         "DEFAULT_ADDRESS",
         "PROTOCOL_VERSION",
+        "TASKS",
         "AsyncClient",
         "Client",
         "JobRecord",

@@ -52,6 +52,8 @@ def test_worker_serves_its_metrics(start_worker) -> None:
     assert m["dgx_pixels_images_generated_total"] == 6
     assert m["dgx_pixels_denoising_steps_total"] == 8
     assert m["dgx_pixels_generation_seconds_count"] == 2
+    assert m["dgx_pixels_jobs_ended_total{state=done,task=generate}"] == 2
+    assert m["dgx_pixels_job_seconds_count{task=generate}"] == 2
     assert m["dgx_pixels_images_per_second"] > 0
     assert m["dgx_pixels_denoising_steps_per_second"] > 0
     w.backend.hold.set()
@@ -107,3 +109,38 @@ def test_nvml_readings_become_gpu_metrics() -> None:
     assert get("dgx_pixels_gpu_memory_used_bytes", {"gpu": "1"}) is None  # not reported: absent
     assert get("dgx_pixels_gpu_utilization_ratio", {"gpu": "0"}) == 0.42
     assert get("dgx_pixels_gpu_utilization_ratio", {"gpu": "1"}) == 0.42
+
+
+def test_jobs_by_task_and_the_training_gauges() -> None:
+    m = WorkerMetrics()
+    r = m.registry
+    ended = "dgx_pixels_jobs_ended_total"
+    for task in ("generate", "animate", "tiles", "tileset", "train"):  # present from the start
+        assert r.get_sample_value(ended, {"task": task, "state": "done"}) == 0
+    m.count_job(task="animate", state="done")
+    m.count_job(task="animate", state="cancelled")
+    m.observe_job(task="animate", seconds=3.0)
+    m.observe_train_step(step=7, loss=0.25, lr=1e-4, it_s=2.5)
+    assert r.get_sample_value(ended, {"task": "animate", "state": "done"}) == 1
+    assert r.get_sample_value(ended, {"task": "animate", "state": "cancelled"}) == 1
+    assert r.get_sample_value(ended, {"task": "train", "state": "done"}) == 0
+    assert r.get_sample_value("dgx_pixels_job_seconds_sum", {"task": "animate"}) == 3.0
+    assert r.get_sample_value("dgx_pixels_job_seconds_count", {"task": "tiles"}) == 0
+    assert r.get_sample_value("dgx_pixels_train_step") == 7
+    assert r.get_sample_value("dgx_pixels_train_loss") == 0.25
+    assert r.get_sample_value("dgx_pixels_train_learning_rate") == 1e-4
+    assert r.get_sample_value("dgx_pixels_train_steps_per_second") == 2.5
+
+
+def test_the_documented_metric_names_are_exported() -> None:
+    """docs/jobs.md names each job and training metric the worker exports."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "jobs.md").read_text()
+    section = doc.split("## Metrics", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(dgx_pixels_[a-z_]+)", section))
+    assert named >= {"dgx_pixels_jobs_ended_total", "dgx_pixels_train_loss"}
+    exported = {s.name for f in WorkerMetrics().registry.collect() for s in f.samples}
+    exported |= {f.name for f in WorkerMetrics().registry.collect()}
+    assert named <= exported, named - exported

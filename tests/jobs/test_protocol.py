@@ -164,3 +164,15 @@ def test_failures_cross_the_wire_as_declared_codes() -> None:
     assert p.error_class("WorkerDied") is GenerationError  # no such class: never getattr
     assert p.error_class("__class__") is GenerationError
     assert set(p.error_code(c("x")) for c in p.ERROR_CODES.values()) <= set(p.ERROR_CODES)
+
+
+def test_a_submit_names_a_known_task() -> None:
+    msg = p.decode(pack({"v": 1, "type": "submit", "rid": 1, "request": {}, "task": "animate"}))
+    assert isinstance(msg, p.Submit)
+    assert msg.task == "animate"
+    assert p.decode(pack({"v": 1, "type": "submit", "rid": 1, "request": {}})).task == "generate"
+    bad = pack({"v": 1, "type": "submit", "rid": 1, "request": {}, "task": "paint"})
+    assert _kind(bad) == "invalid"
+    assert _kind(pack({"v": 1, "type": "submit", "rid": 1, "request": {}, "task": 3})) == (
+        "malformed"
+    )

@@ -249,3 +249,29 @@ def test_the_async_client_sends_files_too(start_worker, tmp_path: Path) -> None:
     job = asyncio.run(main())
     w.backend.hold.set()
     assert Path(job.request["init"]).read_bytes() == sketch.read_bytes()
+
+
+def test_a_training_folder_sent_as_files_is_stored_once_and_names_are_plain(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from dgx_pixels.errors import RequestError
+
+    roots = Roots(outputs=tmp_path / "outputs", inputs=tmp_path / "inputs")
+    files = {"dataset/bat.png": b"png bytes", "dataset/bat.txt": b"a bat"}
+    folder = roots.admit_dataset(files)
+    assert folder.parent == tmp_path / "inputs"
+    assert sorted(f.name for f in folder.iterdir()) == ["bat.png", "bat.txt"]
+    assert roots.admit_dataset(dict(reversed(files.items()))) == folder  # same files, same folder
+    assert roots.admit_dataset({**files, "dataset/more.txt": b"x"}) != folder
+    for bad in ("dataset/../x.png", "dataset/.hidden", "dataset/sub/x.png", "x.png", "dataset/"):
+        with pytest.raises(RequestError, match="plain file name"):
+            roots.admit_dataset({bad: b"x"})
+    few = replace(LIMITS, dataset_files=1)
+    with pytest.raises(RequestError, match="2 dataset files, over the limit of 1"):
+        roots.admit_dataset(files, limits=few)
+    small = replace(LIMITS, input_bytes=4)
+    with pytest.raises(RequestError, match=r"bat\.png is 9 bytes, over the limit of 4"):
+        roots.admit_dataset(files, limits=small)
+    assert not list((tmp_path / "outputs").glob("**/*"))  # nothing written outside inputs

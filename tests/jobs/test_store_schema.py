@@ -97,6 +97,7 @@ def test_a_store_from_each_past_schema_opens_and_works(tmp_path: Path, schema: s
         assert store.schema_version == SCHEMA_VERSION
         queued, done = store.get(1), store.get(2)
         assert (queued.state, queued.force, queued.prompt) == ("queued", False, "an old slime")
+        assert (queued.task, done.task) == ("generate", "generate")  # before tasks: generate
         assert done.outputs == [{"sprite": "s.png"}]
         new = store.submit(GenerationRequest(prompt="a new slime", seed=5), force=True)
         assert store.get(new.id).force
@@ -123,7 +124,26 @@ def test_each_migration_step_from_every_version(tmp_path: Path) -> None:
             assert store.schema_version == SCHEMA_VERSION
             job = store.submit(GenerationRequest(prompt="x", seed=1), force=True)
             assert store.get(job.id).force
+            assert store.get(job.id).task == "generate"
     assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def test_a_job_of_another_task_runs_alone(tmp_path: Path) -> None:
+    """Set and train jobs never join a batch, and generate jobs never join theirs."""
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        params = GenerationRequest(prompt="a knight", seed=1).to_dict()
+        store.submit(GenerationRequest(prompt="a", seed=1))
+        store.submit_task("animate", params, prompt="a knight", model="m")
+        store.submit_task("animate", params, prompt="a knight", model="m")
+        store.submit(GenerationRequest(prompt="b", seed=2))
+        batches = []
+        while batch := store.claim_batch(lambda r: r.size, max_size=4):
+            batches.append([(j.id, j.task) for j in batch])
+        assert batches == [
+            [(1, "generate"), (4, "generate")],
+            [(2, "animate")],
+            [(3, "animate")],
+        ]
 
 
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:

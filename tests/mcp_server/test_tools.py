@@ -27,6 +27,7 @@ TOOLS = {
     "generate", "restore", "pixelize", "palette_list", "palette_show", "palette_extract",
     "jobs_list", "jobs_status", "jobs_cancel", "models_list",
     "animate", "tileset", "sheet", "export",
+    "generate_animation", "generate_tiles", "generate_tileset",
 }  # fmt: skip
 SLIME = {"prompt": "a green slime", "size": "16", "steps": 2, "seed": 5, "scheduler": "euler"}
 
@@ -252,3 +253,31 @@ async def test_jobs_models_and_the_gallery(server: Any, root: Path, worker: Spaw
     assert entries[0]["prompt"] == "a green slime"
     blob = base64.b64decode(png.contents[0].blob)  # type: ignore[union-attr]
     assert blob == (root / "gallery" / "a-green-slime-9.png").read_bytes()
+
+
+async def test_generate_animation_reports_each_frame_and_copies_the_asset(
+    server: Any, root: Path
+) -> None:
+    from dgx_pixels.assets import read_manifest
+
+    progress: list[tuple[float, float | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, total))
+
+    args = {"prompt": "a knight", "frames": 2, "directions": 4, "size": "16", "steps": 2,
+            "seed": 5, "out": "hero"}  # fmt: skip
+    async with Client(server[0]) as client:
+        result = await client.call_tool("generate_animation", args, progress_callback=on_progress)
+        assert not result.is_error, text_of(result)
+        bad = await client.call_tool("generate_tileset", {**SLIME, "over": "x", "size": "16x8"})
+    # Frames of 3 drawn directions (right mirrors left), each reported as it is drawn.
+    assert [(k, 6.0) for k in range(1, 7)] == [(d, t) for d, t in progress if d]
+    meta = json.loads(text_of(result))
+    folder = root / meta["asset"]
+    assert folder.parent == root / "hero"
+    assert len(read_manifest(folder).frames) == 8
+    assert all((root / f).is_file() for f in meta["files"])
+    assert len(images_of(result)) == 1  # the sheet, enlarged
+    assert bad.is_error
+    assert "square, got 16x8" in text_of(bad)

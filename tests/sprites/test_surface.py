@@ -15,6 +15,7 @@ def test_public_api() -> None:
         "tileset_asset", "SeamlessTiles", "make_tiles", "seam_measure", "tiles_asset",
         "tiles_preview", "ACTIONS", "animation_prompt", "make_animation",
         "GeneratedTerrain", "make_terrain_set", "mask_template", "check_preview",
+        "SET_OPTIONS", "SET_TASKS", "SetPlan", "plan_set", "set_request", "terrain_names",
     }  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from dgx_pixels.jobs.spawn import SpawnedWorker
 from dgx_pixels.tui.widgets.results import ResultTile
 from dgx_pixels.tui.widgets.sprite import HalfBlockPicture
 
-from .conftest import FAST, fill, make_app, wait_for
+from .conftest import FAST, MODEL, fill, make_app, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -161,3 +161,22 @@ async def test_a_result_animates_with_an_effect_and_both_export_into_a_project(
         assert dialog.query_one("#export-project", Input).value == str(project)
         await pilot.press("escape")
     assert all(project in p.parents for p in written)
+
+
+async def test_the_model_field_asks_the_one_worker_for_another_model(
+    tiny_worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    """Empty, the field means the worker's model; an id makes the worker load that one."""
+    app = make_app(tiny_worker.address, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status.serving, what="the worker")
+        screen = app.screen
+        assert screen.model_for_request() == MODEL  # type: ignore[attr-defined]
+        fill(app, **FAST, model="random:sdxl-tiny-b")
+        await pilot.press(*"a bat", "enter")
+        await wait_for(
+            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
+        )
+        done = next(e for _, e in app.events if isinstance(e, p.Done))
+        with Client(tiny_worker.address) as client:
+            assert client.status(done.job).model == "random:sdxl-tiny-b"

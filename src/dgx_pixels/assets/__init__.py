@@ -14,7 +14,7 @@ Sets (animations, tiles, tilesets, sheets) are asset folders described by a
 
 from __future__ import annotations
 
-from dgx_pixels.assets._copy import CopiedOutputs, copy_outputs
+from dgx_pixels.assets._copy import CopiedOutputs, copy_asset, copy_outputs
 from dgx_pixels.assets._folder import AssetData, encode_gif, write_asset
 from dgx_pixels.assets._manifest import (
     ASSET_FORMAT,
@@ -68,6 +68,7 @@ __all__ = [
     "a1111_parameters",
     "asset_stem",
     "check_free",
+    "copy_asset",
     "copy_outputs",
     "encode_gif",
     "planned_files",

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dgx_pixels.errors import OutputExistsError
+from dgx_pixels.errors import InputError, OutputExistsError
 from dgx_pixels.image_files import write_atomic
 
-__all__ = ["CopiedOutputs", "copy_outputs"]
+__all__ = ["CopiedOutputs", "copy_asset", "copy_outputs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +32,16 @@ class CopiedOutputs:
 
 
 def copy_outputs(
-    outputs: Sequence[Mapping[str, str]], out_dir: Path, *, force: bool = False
+    outputs: Sequence[Mapping[str, str]],
+    out_dir: Path,
+    *,
+    force: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> CopiedOutputs:
     """Copy each image's files (role -> path, as a job reports them) into ``out_dir``.
+
+    A file keeps its name, or takes ``names[role]`` (a train job's LoRA
+    copied to the name the user chose).
 
     >>> import tempfile
     >>> src, dst = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
@@ -53,7 +60,7 @@ def copy_outputs(
             if not source.is_file():
                 remote.append(name)
                 continue
-            here.append((role, source, out_dir / source.name))
+            here.append((role, source, out_dir / (names or {}).get(role, source.name)))
         plan.append(here)
     if not force:
         taken = [str(target) for image in plan for _, _, target in image if target.exists()]
@@ -75,3 +82,27 @@ def copy_outputs(
                 path.unlink()
         raise
     return CopiedOutputs(images=tuple(images), remote=tuple(remote))
+
+
+def copy_asset(outputs: Mapping[str, str], folder: Path, *, force: bool = False) -> Path:
+    """Copy the asset a set job made (its output map: ``manifest`` and files) to ``folder``.
+
+    An asset is a folder with sub-folders (``frames/``), published whole:
+    its manifest is read back (and checked) and the folder written with
+    :func:`~dgx_pixels.assets.write_asset`, all or none. Raises
+    :class:`~dgx_pixels.errors.InputError` when the worker's files are not on
+    this machine (a remote worker).
+    """
+    from dgx_pixels.assets._folder import write_asset
+    from dgx_pixels.assets._manifest import read_manifest
+
+    source = Path(outputs["manifest"]).parent
+    if not source.is_dir():
+        raise InputError(
+            f"the worker's asset {source} is not on this machine (a worker on another "
+            "machine keeps its files in its own data dir)",
+            path=str(source),
+        )
+    manifest = read_manifest(source)
+    files = {name: (source / name).read_bytes() for name in manifest.files()}
+    return write_asset(folder, manifest, files, force=force)

@@ -5,7 +5,9 @@ model (one canvas per direction, sliced; one palette; see
 ``dgx_pixels.sprites._generated``); ``--from SPRITE`` makes the user's sprite
 the character. ``--from SPRITE --effect NAME`` makes a model-free effect
 (idle bob, hit flash, ...), exact and instant on a CPU. The asset is one
-folder (``docs/assets.md``) inside ``--out``. Runs in this process.
+folder (``docs/assets.md``) inside ``--out``. Runs in this process;
+``--submit`` runs a PROMPT's animation as a job on the worker
+(``docs/jobs.md``, "Tasks") and copies the asset here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dgx_pixels.cli._generate import engine_options, given_options, request_options
+from dgx_pixels.cli._jobs import SubmitTo, submit_options
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -25,8 +28,6 @@ __all__ = ["animate", "effect_asset"]
 
 #: The largest sprite an effect takes (the manifest's largest cell).
 MAX_SPRITE = 1024
-#: The widest canvas of one direction's frames (GenerationRequest's largest side).
-MAX_CANVAS = 512
 
 _EFFECT_NAMES = (
     "idle-bob",
@@ -80,6 +81,7 @@ _EFFECT_NAMES = (
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder [outputs/DATE].")
 @click.option("--force", is_flag=True, help="Replace an existing asset folder.")
 @engine_options
+@submit_options
 def animate(
     prompt: str | None,
     from_path: Path | None,
@@ -96,6 +98,10 @@ def animate(
     device: str | None,
     dtype: str | None,
     memory: str | None,
+    submit: bool,
+    priority: int,
+    worker_address: str | None,
+    timeout: float,
     **options: Any,
 ) -> None:
     """Animate a character; write one animation asset.
@@ -105,12 +111,16 @@ def animate(
     NAME a model-free effect is made instantly. The asset folder holds every
     frame at true resolution under frames/, sheet.png (rows = directions,
     columns = frames), preview.gif and manifest.json (rects, durations, tags,
-    pivot at the feet, the request, consistency measures).
+    pivot at the feet, the request, consistency measures). With --submit the
+    worker draws it as a job (a PROMPT only), and the asset is copied here.
     """
     from dgx_pixels.errors import InputError
 
     given = given_options(options, size_text, loras)
+    to_worker = SubmitTo.given(submit, worker_address, timeout, priority)
     if effect is not None:
+        if to_worker is not None:
+            raise InputError("--effect is model-free and instant: it runs here; leave out --submit")
         if from_path is None:
             raise InputError("--effect needs --from SPRITE (the sprite to animate)")
         if prompt is not None or action is not None or directions is not None or given:
@@ -128,7 +138,7 @@ def animate(
         raise click.UsageError("missing PROMPT (or --from SPRITE)")
     _generated(
         prompt, from_path, action or "idle", frames or 4, int(directions or 1), fps,
-        preview_scale, out, force, given, (device, dtype, memory),
+        preview_scale, out, force, given, (device, dtype, memory), to_worker,
     )  # fmt: skip
 
 
@@ -144,31 +154,20 @@ def _generated(
     force: bool,
     given: dict[str, Any],
     placement: tuple[str | None, str | None, str | None],
+    submit: SubmitTo | None,
 ) -> None:
-    from dgx_pixels.assets import asset_stem, slugify
+    from dgx_pixels.assets import slugify
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.cli._generate import loaded_engine, warn_if_noise
-    from dgx_pixels.engine import check_request
     from dgx_pixels.errors import InputError
     from dgx_pixels.image_files import read_image
-    from dgx_pixels.request import GenerationRequest
-    from dgx_pixels.sprites import (
-        DIRECTIONS,
-        animation_asset,
-        check_preview,
-        make_animation,
-        palette_of,
-    )
+    from dgx_pixels.sprites import palette_of, plan_set, set_request
 
-    # 1. The request and the sprite, checked before anything loads.
-    if len(action) > 100 or not action.strip():
-        raise InputError(f"--action must be 1-100 characters, got {len(action)}")
+    # 1. The request and the sprite, checked before anything loads (sprites.plan_set).
     sprite = None
-    if "count" in given:
-        raise InputError(
-            "--count does not apply here: an animation is one asset; use --frames and --directions"
-        )
     if from_path is not None:
+        if submit is not None:
+            raise InputError("--from runs in this process only; leave out --submit")
         sprite = read_image(from_path)
         colours = palette_of([sprite])
         if not colours:
@@ -179,59 +178,36 @@ def _generated(
         given.setdefault("size", sprite.size)
         if tuple(given["size"]) != sprite.size:
             raise InputError(f"--size must be the sprite's size {sprite.width}x{sprite.height}")
-    given.setdefault("palette", "auto:16")
     out_folder = given.pop("out", out)
     if prompt is not None:
         subject = prompt
     else:  # the sprite's file name says what it is: knight.png -> "knight"
         assert from_path is not None
         subject = " ".join(slugify(from_path.stem).split("-"))
-    w, h = given.get("size", (32, 32))
-    if w * frames > MAX_CANVAS:
-        raise InputError(
-            f"{frames} frames of {w} px make a {w * frames} px canvas; the most is {MAX_CANVAS} px"
-        )
-    check_preview((w, h), directions, preview_scale)
-    request = GenerationRequest(prompt=subject, **given)
-    check_request(request.replace(size=(w * frames, h)))
+    if submit is not None and "model" not in given:
+        given["model"] = submit.model()
+    options = {"action": action, "frames": frames, "directions": directions, "fps": fps,
+               "preview_scale": preview_scale}  # fmt: skip
+    plan = plan_set(
+        "animate", set_request("animate", subject, given), options,
+        from_sprite=sprite, from_name=None if from_path is None else str(from_path),
+    )  # fmt: skip
     out_dir = Path(out_folder or Path("outputs") / datetime.date.today().isoformat())
-    assert request.seed is not None
-    name = f"{asset_stem(subject, request.seed)}-{slugify(action)[:20]}"
-    folder, _ = plan_asset(out_dir / name, force=force)
-    warn_if_noise(request.model, "frames")
+    folder, _ = plan_asset(out_dir / plan.name, force=force)
+    w, h = plan.request.size
+    summary = f"{action}: {frames} frames x {directions} direction(s), {w}x{h}"
+    if submit is not None:  # 2. Draw on the worker, then copy the asset here.
+        click.echo(str(submit.run_set(plan, folder, force=force)))
+        click.echo(summary, err=True)
+        return
+    warn_if_noise(plan.request.model, "frames")
     # 2. Draw.
-    with loaded_engine(request.model, *placement) as (engine, bar):
-        rows, canvases, palette = make_animation(
-            engine, request, action=action, frames=frames, directions=directions,
-            from_sprite=sprite, on_step=bar,
-        )  # fmt: skip
+    with loaded_engine(plan.request.model, *placement) as (engine, bar):
+        bundle = plan.make(engine, on_step=bar)
     # 3. The asset.
-    duration = max(1, round(1000 / (fps or 8.0)))
-    tag = slugify(action)[:40]
-    colours_used = palette_of([f for row in rows.values() for f in row])
-    locked = tuple(palette.split(",")) if palette and palette.startswith("#") else colours_used
-    bundle = animation_asset(
-        name=name,
-        action=tag,
-        rows=rows,
-        durations_ms=[duration] * frames,
-        loop=action not in ("death", "hurt"),
-        pivot=(w // 2, h - 1),
-        palette=tuple(c.lower() for c in locked),
-        preview_scale=preview_scale,
-        request={
-            "command": "animate",
-            "request": request.to_dict(),
-            "action": action,
-            "frames": frames,
-            "directions": list(DIRECTIONS[directions]),
-            "from": None if from_path is None else str(from_path),
-            "canvases": [r.prompt for r in canvases],
-        },
-    )
     bundle.write(folder, force=force)
     click.echo(str(folder))
-    click.echo(f"{action}: {frames} frames x {directions} direction(s), {w}x{h}", err=True)
+    click.echo(summary, err=True)
 
 
 def effect_asset(

@@ -14,6 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ import click
 from dgx_pixels.errors import InputError
 from dgx_pixels.request import DEFAULT_MODEL
 
-__all__ = ["cancel", "jobs", "submit", "watch", "worker"]
+__all__ = ["SubmitTo", "cancel", "jobs", "submit", "submit_options", "watch", "worker"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,6 +58,108 @@ def _client(address: str | None, timeout: float) -> Any:
     if timeout <= 0:
         raise InputError(f"timeout must be positive, got {timeout:g}", option="timeout")
     return Client(address, timeout=timeout)
+
+
+# ------------------------------------------------------------ sets on the worker
+
+
+def submit_options(f: F) -> F:
+    """``--submit``, ``--priority``, ``--worker``, ``--timeout``: a set command's worker job."""
+    f = _worker_option(f)
+    f = click.option(
+        "--priority", default=0, show_default=True, help="With --submit: higher runs first."
+    )(f)
+    return click.option(
+        "--submit",
+        is_flag=True,
+        help="Run as a job on the worker (progress per frame; Ctrl-C cancels it), then copy "
+        "the asset here.",
+    )(f)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitTo:
+    """A set command's ``--submit``: the worker to use, and how to wait for its job."""
+
+    address: str | None
+    timeout: float
+    priority: int
+
+    @classmethod
+    def given(
+        cls, submit: bool, address: str | None, timeout: float, priority: int
+    ) -> SubmitTo | None:
+        """The options of :func:`submit_options`, or None without ``--submit``."""
+        if not submit:
+            if address is not None or priority:
+                raise InputError("--worker and --priority go with --submit")
+            return None
+        _check_priority(priority)
+        return cls(address, timeout, priority)
+
+    def model(self) -> str:
+        """The worker's model: what a request without ``--model`` names."""
+        with _client(self.address, self.timeout) as client:
+            return str(client.ping().model)
+
+    def run_set(self, plan: Any, folder: Path, *, force: bool) -> Path:
+        """Queue the set ``plan`` (``sprites.SetPlan``), follow it, copy its asset to ``folder``."""
+        from dgx_pixels.assets import copy_asset
+
+        with _client(self.address, self.timeout) as client:
+            job = client.submit_set(
+                plan.task, plan.request, dict(plan.options), priority=self.priority, force=force
+            )
+            click.echo(f"job {job.id} queued (priority {job.priority})", err=True)
+            _follow_or_cancel(client, job.id)
+            done = client.status(job.id)
+        return copy_asset(done.outputs[0], folder, force=force)
+
+    def run_train(
+        self,
+        config: Any,
+        dataset: Path,
+        lora: Path,
+        layout: str,
+        save_precision: str,
+        *,
+        force: bool,
+    ) -> Path:
+        """Queue a training of ``config`` on the sprites in ``dataset`` (sent), follow it,
+        and copy the LoRA to ``lora`` (its config and metrics log beside it)."""
+        from dgx_pixels.assets import copy_outputs
+
+        with _client(self.address, self.timeout) as client:
+            job = client.submit_train(
+                config, dataset, layout=layout, save_precision=save_precision,
+                priority=self.priority,
+            )  # fmt: skip
+            click.echo(f"job {job.id} queued (priority {job.priority})", err=True)
+            _follow_or_cancel(client, job.id)
+            done = client.status(job.id)
+        names = {
+            "lora": lora.name,
+            "config": lora.with_suffix(".json").name,
+            "metrics": lora.with_suffix(".metrics.jsonl").name,
+            "validation": lora.with_suffix(".validation.png").name,
+        }
+        copied = copy_outputs(done.outputs, lora.parent, force=force, names=names)
+        if copied.remote:
+            raise InputError(
+                f"the worker is on another machine: its LoRA is there, at {copied.remote[0]}"
+            )
+        return copied.images[0]["lora"]
+
+
+def _follow_or_cancel(client: Any, job_id: int) -> None:
+    """Follow a job to its end; Ctrl-C cancels it (and ends this command ``Interrupted``)."""
+    from dgx_pixels.errors import Interrupted
+
+    try:
+        _follow(client, job_id, as_json=False, show_outputs=False)
+    except KeyboardInterrupt:
+        client.cancel(job_id)
+        raise Interrupted(f"job {job_id} cancelled") from None
 
 
 # --------------------------------------------------------------------- worker
@@ -321,6 +424,7 @@ def _age(seconds: float) -> str:
 def _job_json(job: Any) -> dict[str, Any]:
     return {
         "id": job.id,
+        "task": job.task,
         "state": job.state,
         "prompt": job.prompt,
         "model": job.model,
@@ -348,7 +452,7 @@ def watch(job_id: int, as_json: bool, worker_address: str | None, timeout: float
         _follow(client, job_id, as_json=as_json)
 
 
-def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
+def _follow(client: Any, job_id: int, *, as_json: bool, show_outputs: bool = True) -> None:
     from dgx_pixels.cli import printable
     from dgx_pixels.jobs import protocol as p
     from dgx_pixels.jobs.client import job_error
@@ -361,7 +465,7 @@ def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
             click.echo(json.dumps(data))
         match event:
             case p.Progress():
-                bar.update(event.step, event.total, event.eta_s)
+                bar.update(event.step, event.total, event.eta_s, loss=event.loss)
             case p.Loading():
                 bar.note(f"loading model {event.model}")
             case p.Loaded():
@@ -372,7 +476,7 @@ def _follow(client: Any, job_id: int, *, as_json: bool) -> None:
                 bar.note("queued")
             case p.Done():
                 bar.done()
-                if not as_json:
+                if show_outputs and not as_json:
                     for files in event.outputs:
                         click.echo(printable(files.get("sprite") or next(iter(files.values()), "")))
             case p.Failed() | p.Cancelled():
@@ -390,13 +494,14 @@ class _ProgressLine:
         self.enabled = enabled
         self.tty = sys.stderr.isatty()
 
-    def update(self, step: int, total: int, eta: float | None) -> None:
+    def update(self, step: int, total: int, eta: float | None, *, loss: float | None) -> None:
         if not self.enabled:
             return
         filled = round(self.WIDTH * step / max(total, 1))
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         eta_text = f" eta {eta:.0f}s" if eta is not None else ""
-        line = f"job {self.job_id} [{bar}] {step}/{total}{eta_text}"
+        loss_text = f" loss {loss:.4f}" if loss is not None else ""
+        line = f"job {self.job_id} [{bar}] {step}/{total}{loss_text}{eta_text}"
         if self.tty:
             click.echo(f"\r{line}\x1b[K", nl=False, err=True)
         elif step == total:

@@ -2,7 +2,8 @@
 
 Tile 0 is drawn on a torus (circular padding in the model, a torus pixel
 step); the others are variants that share its palette and its border band,
-so any tile joins any other. Runs the model in this process.
+so any tile joins any other. Runs the model in this process, or with
+``--submit`` as a job on the worker.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from typing import Any
 import click
 
 from dgx_pixels.cli._generate import engine_options, given_options, request_options
+from dgx_pixels.cli._jobs import SubmitTo, submit_options
 
 __all__ = ["tiles"]
-
-#: The palette tiles get when none is given: tiles are mixed on a map, so they share one.
-DEFAULT_TILE_PALETTE = "auto:16"
 
 
 @click.command("tiles")
@@ -40,6 +39,7 @@ DEFAULT_TILE_PALETTE = "auto:16"
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder [outputs/DATE].")
 @click.option("--force", is_flag=True, help="Replace an existing asset folder.")
 @engine_options
+@submit_options
 def tiles(
     prompt: str,
     size_text: str | None,
@@ -49,6 +49,10 @@ def tiles(
     device: str | None,
     dtype: str | None,
     memory: str | None,
+    submit: bool,
+    priority: int,
+    worker_address: str | None,
+    timeout: float,
     **options: Any,
 ) -> None:
     """Draw seamless tiles of PROMPT (--count N: tile 0 and N-1 variants).
@@ -56,35 +60,35 @@ def tiles(
     Writes one asset folder (OUT/SLUG-SEED): every tile under tiles/,
     sheet.png, preview.png (each tile repeated) and manifest.json with the
     request and each tile's seam measure (wrap edge vs interior, about 1 =
-    seamless). Without --palette the tiles share auto:16 colours.
+    seamless). Without --palette the tiles share auto:16 colours. With
+    --submit the worker draws them as a job, and the asset is copied here.
     """
-    from dgx_pixels.assets import asset_stem
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.cli._generate import loaded_engine, warn_if_noise
-    from dgx_pixels.engine import check_request
-    from dgx_pixels.errors import InputError
-    from dgx_pixels.request import GenerationRequest
-    from dgx_pixels.sprites import make_tiles, tiles_asset
+    from dgx_pixels.sprites import plan_set, set_request
 
-    # 1. The request, checked before anything loads; the asset folder.
+    # 1. The request, checked before anything loads (sprites.plan_set); the asset folder.
+    to_worker = SubmitTo.given(submit, worker_address, timeout, priority)
     given = given_options(options, size_text, loras)
     count = given.pop("count", 1)
-    if not 1 <= count <= 16:
-        raise InputError(f"--count must be 1-16 tiles, got {count}")
-    given.setdefault("palette", DEFAULT_TILE_PALETTE)
-    given.setdefault("background", "keep")
     out = given.pop("out", None)
-    request = GenerationRequest(prompt=prompt, **given)
-    check_request(request)
+    if to_worker is not None and "model" not in given:
+        given["model"] = to_worker.model()
+    request = set_request("tiles", prompt, given)
+    plan = plan_set("tiles", request, {"count": count, "preview_scale": preview_scale})
     out_dir = Path(out or Path("outputs") / datetime.date.today().isoformat())
-    assert request.seed is not None
-    folder, name = plan_asset(out_dir / asset_stem(prompt, request.seed), force=force)
+    folder, _ = plan_asset(out_dir / plan.name, force=force)
+    w, h = request.size
+    summary = f"{count} seamless tile(s) {w}x{h} ({request.seamless})"
+    if to_worker is not None:  # 2. Draw on the worker, then copy the asset here.
+        click.echo(str(to_worker.run_set(plan, folder, force=force)))
+        click.echo(summary, err=True)
+        return
     warn_if_noise(request.model, "tiles")
     # 2. Draw.
     with loaded_engine(request.model, device, dtype, memory) as (engine, bar):
-        made = make_tiles(engine, request, count=count, on_step=bar)
+        bundle = plan.make(engine, on_step=bar)
     # 3. Write.
-    tiles_asset(made, name=name, preview_scale=preview_scale).write(folder, force=force)
+    bundle.write(folder, force=force)
     click.echo(str(folder))
-    w, h = made.tiles[0].size
-    click.echo(f"{count} seamless tile(s) {w}x{h} ({request.seamless})", err=True)
+    click.echo(summary, err=True)

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from dgx_pixels.cli._generate import engine_options, given_options, request_options
+from dgx_pixels.cli._jobs import SubmitTo, submit_options
 
 __all__ = ["template_asset", "tileset"]
 
@@ -58,6 +59,7 @@ __all__ = ["template_asset", "tileset"]
 @request_options
 @click.option("--fast", is_flag=True, default=None, help="Few steps without CFG (LCM).")
 @engine_options
+@submit_options
 def tileset(
     prompt: str | None,
     over: str | None,
@@ -74,6 +76,10 @@ def tileset(
     device: str | None,
     dtype: str | None,
     memory: str | None,
+    submit: bool,
+    priority: int,
+    worker_address: str | None,
+    timeout: float,
     **options: Any,
 ) -> None:
     """An autotile set: PROMPT --over PROMPT (generated) or --from-template IMG (no model).
@@ -84,13 +90,17 @@ def tileset(
     The asset folder (OUT/NAME-LAYOUT) holds every tile under tiles/,
     sheet.png, preview.png (a random map painted by the adjacency rules) and
     manifest.json with each tile's Tiled wangid and terrain (docs/assets.md).
+    With --submit the worker generates it as a job, and the asset is copied here.
     """
     from dgx_pixels.errors import InputError
 
     given = given_options(options, size_text, loras)
+    to_worker = SubmitTo.given(submit, worker_address, timeout, priority)
     if seed is not None and not 0 <= seed <= 2**32 - 1:
         raise InputError(f"--seed must be between 0 and {2**32 - 1}, got {seed}")
     if template_path is not None:
+        if to_worker is not None:
+            raise InputError("--from-template needs no model: it runs here; leave out --submit")
         if prompt is not None or over is not None or given:
             raise InputError(
                 "--from-template needs no model: give no PROMPT, --over or generation options"
@@ -110,17 +120,7 @@ def tileset(
     if seed is not None:
         given["seed"] = seed
     _generated(prompt, over, layout, names, preview_size, out, force, given,
-               (device, dtype, memory))  # fmt: skip
-
-
-def _terrain_names(names: str) -> tuple[str, str]:
-    from dgx_pixels.assets import slugify
-    from dgx_pixels.errors import InputError
-
-    parts = [p.strip() for p in names.split(",")]
-    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
-        raise InputError(f"--names must be two different names like grass,dirt, got {names!r}")
-    return slugify(parts[0]), slugify(parts[1])
+               (device, dtype, memory), to_worker)  # fmt: skip
 
 
 def _preview(preview_size: str) -> tuple[int, int]:
@@ -143,58 +143,35 @@ def _generated(
     force: bool,
     given: dict[str, Any],
     placement: tuple[str | None, str | None, str | None],
+    submit: SubmitTo | None,
 ) -> None:
-    from dgx_pixels.assets import asset_stem, slugify
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.cli._generate import loaded_engine, warn_if_noise
-    from dgx_pixels.engine import check_request
-    from dgx_pixels.errors import InputError
-    from dgx_pixels.request import GenerationRequest
-    from dgx_pixels.sprites import make_terrain_set, mask_template, tileset_asset
+    from dgx_pixels.sprites import plan_set, set_request
 
-    # 1. Everything checked before the model loads.
-    terrain_names = _terrain_names(names) if names else (slugify(prompt)[:30], slugify(over)[:30])
-    if terrain_names[0] == terrain_names[1]:
-        raise InputError("PROMPT and --over must name different terrains")
+    # 1. Everything checked before the model loads (sprites.plan_set).
     columns, rows = _preview(preview_size)
-    if "count" in given:
-        raise InputError("--count does not apply here: a tileset is one set of tiles")
-    given.setdefault("background", "keep")
     out_folder = given.pop("out", out)
-    request = GenerationRequest(prompt=prompt, **given)
-    w, h = request.size
-    if w != h:
-        raise InputError(f"tiles of a tileset are square, got {w}x{h}")
-    mask_template(w)
-    check_request(request.replace(size=(2 * w, 3 * h)))
-    assert request.seed is not None
+    if submit is not None and "model" not in given:
+        given["model"] = submit.model()
+    options = {"over": over, "layout": layout, "names": names, "preview_size": [columns, rows]}
+    plan = plan_set("tileset", set_request("tileset", prompt, given), options)
     out_dir = Path(out_folder or Path("outputs") / datetime.date.today().isoformat())
-    name = f"{asset_stem(prompt, request.seed)}-{layout}"
-    folder, _ = plan_asset(out_dir / name, force=force)
-    warn_if_noise(request.model, "tiles")
+    folder, _ = plan_asset(out_dir / plan.name, force=force)
+    w, h = plan.request.size
+    count = 16 if layout == "wang16" else 48
+    if submit is not None:  # 2. Draw on the worker, then copy the asset here.
+        click.echo(str(submit.run_set(plan, folder, force=force)))
+        click.echo(f"{layout}: {count} tiles {w}x{h}", err=True)
+        return
+    warn_if_noise(plan.request.model, "tiles")
     # 2. Draw.
-    with loaded_engine(request.model, *placement) as (engine, bar):
-        made = make_terrain_set(engine, request, over=over, layout=layout, on_step=bar)
+    with loaded_engine(plan.request.model, *placement) as (engine, bar):
+        bundle = plan.make(engine, on_step=bar)
     # 3. The asset.
-    bundle = tileset_asset(
-        made.tiles,
-        name=name,
-        terrain_names=terrain_names,
-        base=made.textures[1],
-        preview_size=(columns, rows),
-        seed=request.seed,
-        request={
-            "command": "tileset",
-            "requests": [r.to_dict() for r in made.requests],
-            "over": over,
-            "layout": layout,
-            "palette": made.palette,
-        },
-        palette=tuple(made.palette.split(",")),
-    )
     bundle.write(folder, force=force)
     click.echo(str(folder))
-    click.echo(f"{layout}: {len(made.tiles.tiles)} tiles {w}x{h}", err=True)
+    click.echo(f"{layout}: {count} tiles {w}x{h}", err=True)
 
 
 def template_asset(
@@ -216,9 +193,10 @@ def template_asset(
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.image_files import read_image
     from dgx_pixels.sprites import template_tiles, tileset_asset
+    from dgx_pixels.sprites import terrain_names as sprite_terrain_names
 
     # 1. Options and the output folder, before any image is read.
-    terrain_names = _terrain_names(names)
+    terrain_names = sprite_terrain_names(names)
     columns, rows = _preview(preview_size)
     name = f"{slugify(template_path.stem)}-{layout}"
     folder, _ = plan_asset(out_dir / name, force=force)

@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from dgx_pixels.errors import Interrupted, OutputExistsError
+from dgx_pixels.cli._jobs import SubmitTo, submit_options
+from dgx_pixels.errors import InputError, Interrupted, OutputExistsError
 
 __all__ = ["train"]
 
@@ -86,6 +87,7 @@ def _float(low: float, high: float) -> click.FloatRange:
     show_default=True,
     help="Number format of the weights in the LoRA file.",
 )
+@submit_options
 def lora(
     folder: str,
     trigger: str | None,
@@ -98,6 +100,10 @@ def lora(
     device: str | None,
     save_precision: str,
     validation_prompts: tuple[str, ...],
+    submit: bool,
+    priority: int,
+    worker_address: str | None,
+    timeout: float,
     **flags: Any,
 ) -> None:
     """Train a style LoRA on the sprites in FOLDER.
@@ -106,6 +112,11 @@ def lora(
     each with an optional caption: NAME.txt, our NAME.json sidecar, else the
     file name. Beside the LoRA go NAME.json (the full config), NAME.metrics.jsonl
     and NAME.train/ (checkpoints, validation grids, cache).
+
+    With --submit the worker trains it as a job (FOLDER's files are sent; it
+    reports step, loss, lr, it/s and validation grids; Ctrl-C cancels it,
+    leaving a checkpoint on the worker) and the LoRA, its config and its
+    metrics log are copied to --out.
     """
     from dgx_pixels.engine.models import resolve_model
     from dgx_pixels.train import Trainer, load_dataset, preset, stop_on_signals, train_lora
@@ -129,6 +140,16 @@ def lora(
         path = path.with_name(path.name + ".safetensors")
     if path.exists() and not force:
         raise OutputExistsError(f"{path} already exists; use --force to overwrite it")
+    to_worker = SubmitTo.given(submit, worker_address, timeout, priority)
+    if to_worker is not None:
+        if resume or device is not None:
+            raise InputError(
+                "--resume and --device are for a training in this process; a worker "
+                "resumes a job it runs again by itself, on its own device"
+            )
+        click.echo(str(to_worker.run_train(config, Path(folder), path, layout, save_precision,
+                                           force=force)))  # fmt: skip
+        return
     # 3. Train, reporting each step; Ctrl-C or SIGTERM stops after the step in flight.
     interrupt = threading.Event()
     trainer = Trainer(config, dataset, path, device=device, note=lambda s: click.echo(s, err=True))

@@ -1,6 +1,7 @@
 """Talking to a worker: :class:`Client` (blocking) and :class:`AsyncClient` (asyncio).
 
-Both have the same methods: ``ping``, ``submit``, ``cancel``, ``status``,
+Both have the same methods: ``ping``, ``submit``, ``submit_set`` (an
+animation, tiles or a tileset: one asset), ``cancel``, ``status``,
 ``jobs``, ``models``, ``events``, ``watch`` and ``run`` (submit and wait). Requests go over a DEALER
 socket with a timeout; no answer in time raises
 :class:`~dgx_pixels.errors.WorkerUnavailableError`. An ``error`` reply raises
@@ -45,7 +46,7 @@ from dgx_pixels.errors import (
     WorkerUnavailableError,
 )
 from dgx_pixels.jobs import protocol as p
-from dgx_pixels.jobs.roots import files_to_send
+from dgx_pixels.jobs.roots import dataset_to_send, files_to_send
 from dgx_pixels.jobs.security import (
     ClientKeys,
     endpoint_host,
@@ -389,6 +390,52 @@ class Client(_ClientBase):
             p.JobReply,
         ).job
 
+    def submit_set(
+        self,
+        task: str,
+        request: GenerationRequest,
+        options: dict[str, Any],
+        *,
+        priority: int = 0,
+        force: bool = False,
+    ) -> p.JobRecord:
+        """Queue a generated set (``animate``, ``tiles``, ``tileset``: ``sprites.SET_OPTIONS``);
+        its job ends with one output map, the asset's ``manifest`` and files."""
+        return self._call(_set_submit(task, request, options, priority, force), p.JobReply).job
+
+    def submit_train(
+        self,
+        config: Any,
+        dataset: Path,
+        *,
+        layout: str = "peft",
+        save_precision: str = "fp16",
+        priority: int = 0,
+        force: bool = False,
+        send: bool = True,
+    ) -> p.JobRecord:
+        """Queue a LoRA training on the sprites in the local folder ``dataset`` (sent as files;
+        with ``send=False``, ``dataset`` names a folder on the worker, inside its roots).
+
+        ``config`` is a ``train.TrainConfig``; the job ends with the LoRA file,
+        its config sidecar and its metrics log.
+        """
+        inputs = dataset_to_send(dataset) if send else {}
+        params = {"config": config.to_dict(), "layout": layout, "save_precision": save_precision}
+        if not send:
+            params["dataset"] = str(dataset)
+        return self._call(
+            lambda rid: p.Submit(
+                rid=rid,
+                request=params,
+                priority=priority,
+                force=force,
+                inputs=inputs,
+                task="train",
+            ),
+            p.JobReply,
+        ).job
+
     def cancel(self, job_id: int) -> p.JobRecord:
         """Cancel a job; the record shows ``cancelled`` or, while it stops, ``running``."""
         return self._call(lambda rid: p.Cancel(rid=rid, job=job_id), p.JobReply).job
@@ -588,6 +635,19 @@ class AsyncClient(_ClientBase):
             )
         ).job
 
+    async def submit_set(
+        self,
+        task: str,
+        request: GenerationRequest,
+        options: dict[str, Any],
+        *,
+        priority: int = 0,
+        force: bool = False,
+    ) -> p.JobRecord:
+        """Queue a generated set (see :meth:`Client.submit_set`)."""
+        make = _set_submit(task, request, options, priority, force)
+        return (await self._call(make, p.JobReply)).job
+
     async def cancel(self, job_id: int) -> p.JobRecord:
         """Cancel a job."""
         return (await self._call(lambda rid: p.Cancel(rid=rid, job=job_id), p.JobReply)).job
@@ -685,3 +745,14 @@ class AsyncClient(_ClientBase):
                             return _expect(reply, want)
             except TimeoutError:
                 raise self._no_answer() from None
+
+
+def _set_submit(
+    task: str, request: GenerationRequest, options: dict[str, Any], priority: int, force: bool
+) -> Callable[[int], p.Submit]:
+    """The ``submit`` of a set job: the request (its files sent) and the set's options."""
+    sent, inputs = files_to_send(request)
+    data = {**sent.to_dict(), "options": dict(options)}
+    return lambda rid: p.Submit(
+        rid=rid, request=data, priority=priority, force=force, inputs=inputs, task=task
+    )

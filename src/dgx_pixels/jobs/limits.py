@@ -53,6 +53,10 @@ class Limits:
         3 * _MiB,
         "Bytes of one input file (`init`, `mask`, `palette`) sent with `submit`.",
     )
+    dataset_files: int = _limit(
+        1000,
+        "Files of a training folder sent with a `train` submit (images and captions).",
+    )
     prompt_chars: int = _limit(2000, "Characters of the prompt.")
     negative_chars: int = _limit(2000, "Characters of the negative prompt.")
     name_chars: int = _limit(

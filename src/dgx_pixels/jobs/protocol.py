@@ -69,6 +69,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "REPLY_TYPES",
     "REQUEST_TYPES",
+    "TASKS",
     "WORKER_ENV",
     "Accepted",
     "Cancel",
@@ -125,6 +126,11 @@ WORKER_ENV = "DGX_PIXELS_WORKER"
 MAX_PRIORITY = LIMITS.priority
 MAX_PAGE = LIMITS.page_jobs
 MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+#: What a job does (``submit.task``): ``generate`` draws sprites (batched);
+#: ``animate``, ``tiles`` and ``tileset`` make one asset of a generated set;
+#: ``train`` trains a style LoRA. See docs/jobs.md, "Tasks".
+TASKS = ("generate", "animate", "tiles", "tileset", "train")
 
 
 class JobState(enum.StrEnum):
@@ -301,7 +307,8 @@ class JobRecord(Message):
     """One job as the store holds it (a field of ``job`` and ``job_list`` replies).
 
     ``request`` is the job's GenerationRequest in ``to_dict`` form without its
-    prompt, which is the record's own ``prompt`` (a reply carries it once).
+    prompt, which is the record's own ``prompt`` (a reply carries it once);
+    for the other tasks, the parameters of ``task`` (docs/jobs.md, "Tasks").
     """
 
     id: int
@@ -318,9 +325,11 @@ class JobRecord(Message):
     error_kind: str | None = None
     error: str | None = None
     force: bool = False
+    task: str = "generate"
 
     def __post_init__(self) -> None:
         _check_choice("state", self.state, [s.value for s in JobState])
+        _check_choice("task", self.task, list(TASKS))
         if self.error is not None:
             object.__setattr__(self, "error", LIMITS.clip_error(self.error))
 
@@ -342,10 +351,11 @@ class Ping(Request):
 
 @dataclass(frozen=True, slots=True)
 class Submit(Request):
-    """Queue a GenerationRequest (its ``to_dict`` form); higher priority runs first.
+    """Queue a job: a GenerationRequest (``to_dict`` form) or another ``task``'s parameters.
 
     ``inputs`` carries the files the request names by file name (``init``,
-    ``mask``, ``palette``) as bytes; see ``dgx_pixels.jobs.roots``.
+    ``mask``, ``palette``; a train job's ``dataset/NAME`` files) as bytes;
+    see ``dgx_pixels.jobs.roots``. Higher priority runs first.
     """
 
     TYPE: ClassVar[str] = "submit"
@@ -353,10 +363,12 @@ class Submit(Request):
     priority: int = 0
     force: bool = False  # replace existing files in the request's ``out`` folder
     inputs: dict[str, bytes] = field(default_factory=dict)
+    task: str = "generate"
 
     def __post_init__(self) -> None:
         Request.__post_init__(self)
         _check_range("priority", self.priority, -MAX_PRIORITY, MAX_PRIORITY)
+        _check_choice("task", self.task, list(TASKS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -547,10 +559,14 @@ class Loaded(Event):
 
 @dataclass(frozen=True, slots=True)
 class Progress(Event):
-    """One denoising step done; ``preview`` is a small PNG every few steps.
+    """One step done (a denoising step; a set's frame; a training step); maybe a PNG preview.
 
-    The preview (at most 64 px, from the latents) shows the batch's first
-    image, so only the first job of a batch carries one.
+    A generate job's preview (at most 64 px, from the latents) shows the
+    batch's first image, so only the first job of a batch carries one. A set
+    job's steps are the units of its asset (frame k of n, tile k of n,
+    drawing k of n), each with the latest one as its preview; a train job's
+    are training steps, with ``loss``, ``lr`` and ``it_s``, and its preview
+    is the latest validation grid.
     """
 
     TYPE: ClassVar[str] = "progress"
@@ -560,6 +576,9 @@ class Progress(Event):
     elapsed_s: float
     eta_s: float | None = None
     preview: bytes | None = None
+    loss: float | None = None
+    lr: float | None = None
+    it_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ A worker serves clients it cannot trust with its own file system, so:
    its file name only (``"sketch.png"``, ``"db32.gpl"``: the suffix says the
    format). The worker stores them under ``<data>/inputs/`` by content hash
    and points the request there. :func:`files_to_send` is the client's half.
+   A training folder travels the same way, as ``dataset/NAME`` files
+   (:meth:`Roots.admit_dataset`, :func:`dataset_to_send`).
 2. **Server paths stay inside the roots.** A path the request names on the
    worker (``out``, an ``init``, ``mask`` or palette not sent, a local LoRA)
    must lie inside a root: ``<data>/outputs`` (reading and writing),
@@ -48,7 +50,7 @@ from dgx_pixels.jobs.limits import LIMITS, Limits
 from dgx_pixels.paths import DataDir
 from dgx_pixels.request import GenerationRequest, LoraRef
 
-__all__ = ["INPUT_NAMES", "Roots", "files_to_send"]
+__all__ = ["INPUT_NAMES", "Roots", "dataset_to_send", "files_to_send"]
 
 #: The request fields whose files a client sends as bytes.
 INPUT_NAMES = ("init", "mask", "palette")
@@ -56,6 +58,9 @@ INPUT_NAMES = ("init", "mask", "palette")
 #: Palette file suffixes (``dgx_pixels.pixel.palette.FILE_FORMATS``, without importing numpy).
 _PALETTE_SUFFIXES = (".hex", ".gpl", ".pal")
 _SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
+#: A training file's name: no folder, not hidden, no control characters.
+_PLAIN_NAME = re.compile(r"[^./\\\x00-\x1f][^/\\\x00-\x1f]{0,199}")
+_DATASET_PREFIX = "dataset/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +161,46 @@ class Roots:
             )
         return request.replace(**changes) if changes else request
 
+    def admit_dataset(self, inputs: Mapping[str, bytes], *, limits: Limits = LIMITS) -> Path:
+        """A training folder sent as files (``dataset/NAME`` -> bytes), stored under
+        ``<inputs>/dataset-<hash>/``; returns that folder.
+
+        Each name is a plain file name (no folder, not hidden); at most
+        ``Limits.dataset_files`` files of ``Limits.input_bytes`` each. The same
+        files make the same folder, so a resent dataset is stored once.
+        """
+        if len(inputs) > limits.dataset_files:
+            raise RequestError(
+                f"{len(inputs)} dataset files, over the limit of {limits.dataset_files} "
+                "(dataset_files)",
+                option="inputs",
+            )
+        files: dict[str, bytes] = {}
+        for key, data in inputs.items():
+            name = key.removeprefix(_DATASET_PREFIX)
+            if name == key or not _PLAIN_NAME.fullmatch(name):
+                raise RequestError(
+                    f"a training file must be sent as dataset/NAME with a plain file name, "
+                    f"got {key[:80]!r}",
+                    option="inputs",
+                )
+            if len(data) > limits.input_bytes:
+                raise RequestError(
+                    f"{name[:80]} is {len(data)} bytes, over the limit of {limits.input_bytes} "
+                    "(input_bytes)",
+                    option="inputs",
+                )
+            files[name] = data
+        digest = hashlib.sha256()
+        for name in sorted(files):
+            digest.update(hashlib.sha256(name.encode()).digest())
+            digest.update(hashlib.sha256(files[name]).digest())
+        folder = self.inputs / f"dataset-{digest.hexdigest()[:32]}"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name, data in files.items():
+            write_atomic(data, folder / name, force=True)  # the same name: the same bytes
+        return folder
+
     def _store(self, name: str, given: str, data: bytes) -> Path:
         suffix = Path(given).suffix.lower()
         if name == "palette" and suffix not in _PALETTE_SUFFIXES:
@@ -168,6 +213,27 @@ class Roots:
         self.inputs.mkdir(parents=True, exist_ok=True, mode=0o700)
         target = self.inputs / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
         return write_atomic(data, target, force=True)  # the same bytes: the same file
+
+
+def dataset_to_send(folder: Path) -> dict[str, bytes]:
+    """The client's half of a training folder: its files (not hidden, not folders) as
+    ``dataset/NAME`` -> bytes. Raises :class:`RequestError` for an unreadable folder
+    or a file over ``Limits.input_bytes``."""
+    try:
+        paths = sorted(p for p in folder.expanduser().iterdir() if p.is_file())
+    except OSError as exc:
+        raise RequestError(f"dataset {folder}: {exc.strerror or exc}", option="train") from None
+    files: dict[str, bytes] = {}
+    for path in paths:
+        if path.name.startswith("."):
+            continue
+        if path.stat().st_size > LIMITS.input_bytes:
+            raise RequestError(
+                f"{path} is over the limit of {LIMITS.input_bytes} bytes (input_bytes)",
+                option="train",
+            )
+        files[_DATASET_PREFIX + path.name] = path.read_bytes()
+    return files
 
 
 def files_to_send(request: GenerationRequest) -> tuple[GenerationRequest, dict[str, bytes]]:

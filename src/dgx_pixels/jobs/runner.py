@@ -20,6 +20,12 @@ A batch, step by step:
    replacing files of an earlier run;
 6. mark each job done with its outputs (one transaction per job).
 
+A job of another task (an animation, tiles, a tileset, a training) runs
+alone, through :mod:`dgx_pixels.jobs.tasks`: a set draws with the loaded
+generator and writes one asset; a training loads its own pipeline. Both
+report progress per unit (frame, tile, drawing; training step) and stop on
+the same interrupt.
+
 Whatever goes wrong with one job (its drawing, its saving, a full disk) ends
 that job ``failed`` with the error; the thread goes on. When the store itself
 cannot be written (a full disk fails SQLite too), the outcome is retried
@@ -38,6 +44,7 @@ import datetime as dt
 import functools
 import io
 import logging
+import shutil
 import threading
 import time
 import traceback
@@ -47,6 +54,7 @@ from typing import Any
 
 from dgx_pixels.errors import DgxPixelsError, Interrupted, ModelError, StoreError
 from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs import tasks
 from dgx_pixels.jobs.backend import Backend, Generator, StepLike
 from dgx_pixels.jobs.pool import Loaded, ModelPool
 from dgx_pixels.jobs.store import JobStore, request_of
@@ -59,6 +67,8 @@ log = logging.getLogger(__name__)
 
 #: Side of the progress preview image, in pixels (longest side).
 PREVIEW_SIDE = 64
+#: Side of a train job's preview of its latest validation grid (a grid of sprites).
+GRID_PREVIEW_SIDE = 256
 
 
 def job_output_dir(outputs_root: Path, job: p.JobRecord) -> Path:
@@ -175,7 +185,9 @@ class Runner:
                     continue
                 self._on_state(p.WorkerState.BUSY)
                 self._count(store)
-                gen = self._model_for(store, batch)
+                # A training loads its own pipeline (jobs.tasks.run_train): no generator.
+                train = batch[0].task == "train"
+                gen = self.generator if train else self._model_for(store, batch)
                 if gen is not None:
                     self.generator = gen
                     self._run_batch(store, gen, batch)
@@ -227,13 +239,11 @@ class Runner:
             self._metrics.set_job_counts(store.counts())
 
     def _run_batch(self, store: JobStore, gen: Generator, batch: list[p.JobRecord]) -> None:
+        if batch[0].task != "generate":  # a set or a training: alone (JobStore.claim_batch)
+            self._run_alone(store, gen, batch[0])
+            return
         ids = [j.id for j in batch]
-        with self._lock:
-            self._running = frozenset(ids)
-            self._cancelled = {j for j in ids if store.cancel_requested(j)}
-            self._interrupt.clear()
-            if self._cancelled or self._draining.is_set():
-                self._interrupt.set()
+        self._begin(store, ids)
         try:
             for job in batch:
                 if not job.request.get("out"):  # only our own folders hold only our files
@@ -269,9 +279,75 @@ class Runner:
             self._metrics.observe_batch(images=saved, steps=steps[0], seconds=seconds)
             log.info("batch %s: %d images in %.2f s", ids, saved, seconds)
         finally:
-            with self._lock:
-                self._running = frozenset()
-                self._cancelled = set()
+            self._end()
+
+    def _begin(self, store: JobStore, ids: list[int]) -> None:
+        """These jobs run now: a cancel or a drain interrupts them."""
+        with self._lock:
+            self._running = frozenset(ids)
+            self._cancelled = {j for j in ids if store.cancel_requested(j)}
+            self._interrupt.clear()
+            if self._cancelled or self._draining.is_set():
+                self._interrupt.set()
+
+    def _end(self) -> None:
+        with self._lock:
+            self._running = frozenset()
+            self._cancelled = set()
+
+    def _run_alone(self, store: JobStore, gen: Generator, job: p.JobRecord) -> None:
+        """A set job (one asset, drawn by the warm generator) or a train job (one LoRA).
+
+        Progress: one event per frame, tile or drawing of a set, with it as the
+        preview; one per training step, with loss, lr and it/s. A cancel
+        interrupts the draw or the training step in flight: a set writes
+        nothing (its asset folder is published all or none), a training saves a
+        checkpoint (a drained one resumes from it when it runs again).
+        """
+        self._begin(store, [job.id])
+        try:
+            out_dir = job_output_dir(self._outputs_root, job)
+            if not job.request.get("out"):
+                _remove_partial_files(out_dir)
+            self._publish(p.Started(job=job.id, attempt=job.attempts, batch=[job.id]))
+            started = time.monotonic()
+            try:
+                if self._interrupt.is_set():
+                    raise Interrupted("cancelled before it started")
+                if job.task == "train":
+                    outputs, stopped = tasks.run_train(
+                        job, out_dir, interrupt=self._interrupt,
+                        on_progress=self._train_reporter(job.id),
+                        device=getattr(self._backend, "device", None),  # EngineBackend's
+                    )  # fmt: skip
+                    if stopped:
+                        raise Interrupted("stopped after a step; a checkpoint is saved")
+                else:
+                    force = not job.request.get("out") or job.force or job.attempts > 1
+                    outputs = tasks.run_set(
+                        gen, job, out_dir, interrupt=self._interrupt,
+                        on_unit=self._unit_reporter(job.id, started), force=force,
+                    )  # fmt: skip
+            except Interrupted:
+                self._end_interrupted(store, [job])
+                return
+            except DgxPixelsError as exc:
+                if exc.transient:
+                    self._retry_or_fail(store, [job], exc, exc.message)
+                else:
+                    self._fail(store, job, exc, exc.message)
+                return
+            except Exception as exc:  # a full disk, a bug: this job fails, not the worker
+                log.error("job %d (%s) failed:\n%s", job.id, job.task, traceback.format_exc())
+                self._fail(store, job, exc, str(exc) or type(exc).__name__)
+                return
+            seconds = time.monotonic() - started
+            if self._record(job, "done", functools.partial(store.finish, job.id, outputs)):
+                self._metrics.observe_job(task=job.task, seconds=seconds)
+                self._publish(p.Done(job=job.id, outputs=outputs, seconds=seconds))
+            log.info("job %d (%s) done in %.2f s", job.id, job.task, seconds)
+        finally:
+            self._end()
 
     def _save(self, store: JobStore, job: p.JobRecord, result: Any, seconds: float) -> int:
         """Write one job's files (all or none, by the backend) and mark it done or failed."""
@@ -289,7 +365,8 @@ class Runner:
             log.warning("job %d: saving failed:\n%s", job.id, traceback.format_exc())
             self._fail(store, job, exc, f"cannot write to {out_dir}: {exc}")
             return 0
-        if self._record(job.id, "done", functools.partial(store.finish, job.id, outputs)):
+        if self._record(job, "done", functools.partial(store.finish, job.id, outputs)):
+            self._metrics.observe_job(task=job.task, seconds=seconds)
             self._publish(p.Done(job=job.id, outputs=outputs, seconds=seconds))
         return len(outputs)
 
@@ -327,7 +404,7 @@ class Runner:
         for job in batch:
             if job.id in cancelled:
                 cancel = functools.partial(store.mark_cancelled, job.id)
-                if self._record(job.id, "cancelled", cancel):
+                if self._record(job, "cancelled", cancel):
                     self._publish(p.Cancelled(job=job.id))
             else:  # a batch partner of a cancelled job, or a drain: run it again later
                 self._requeue(store, job)
@@ -335,27 +412,30 @@ class Runner:
 
     def _requeue(self, store: JobStore, job: p.JobRecord, *, count_attempt: bool = False) -> None:
         requeue = functools.partial(store.requeue, [job.id], count_attempt=count_attempt)
-        if self._record(job.id, "queued", requeue):
+        if self._record(job, "queued", requeue):
             self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
 
     def _fail(self, store: JobStore, job: p.JobRecord, exc: BaseException, message: str) -> None:
         kind = p.error_code(exc)
-        if self._record(job.id, "failed", functools.partial(store.fail, job.id, kind, message)):
+        if self._record(job, "failed", functools.partial(store.fail, job.id, kind, message)):
             self._publish(p.Failed(job=job.id, kind=kind, message=message))
 
-    def _record(self, job_id: int, state: str, write: Callable[[], object]) -> bool:
+    def _record(self, job: p.JobRecord, state: str, write: Callable[[], object]) -> bool:
         """Run the store ``write`` that ends a job's run; retry while the store fails.
 
         A full disk fails SQLite's write too: keep trying (with back-off) until
         it succeeds, so the worker neither dies nor forgets the outcome. If the
         worker is told to stop meanwhile, give up: the job stays ``running`` in
         the store and the next worker's :meth:`JobStore.recover` queues it
-        again. Returns whether the write happened.
+        again. Returns whether the write happened (and counts a job that ended).
         """
+        job_id = job.id
         retry = _Backoff()
         while True:
             try:
                 write()
+                if p.JobState(state).terminal:
+                    self._metrics.count_job(task=job.task, state=state)
                 return True
             except StoreError as exc:
                 if self._draining.is_set():
@@ -394,6 +474,50 @@ class Runner:
 
         return report
 
+    def _unit_reporter(self, job_id: int, started: float) -> Callable[[int, int, Any], None]:
+        """A set's progress: unit ``k`` of ``n`` (a frame, a tile, a drawing), it as the preview."""
+
+        def report(k: int, n: int, image: Any) -> None:
+            elapsed = time.monotonic() - started
+            eta = elapsed / k * (n - k) if k else None
+            self._publish(
+                p.Progress(
+                    job=job_id,
+                    step=k,
+                    total=n,
+                    elapsed_s=elapsed,
+                    eta_s=eta,
+                    preview=_png(image) if self._preview_every else None,
+                )
+            )
+
+        return report
+
+    def _train_reporter(self, job_id: int) -> Callable[[tasks.TrainProgress], None]:
+        """A training's progress: each step's loss, lr and it/s; a new validation grid."""
+
+        def report(t: tasks.TrainProgress) -> None:
+            if t.loss is not None and t.lr is not None and t.it_s is not None:
+                self._metrics.observe_train_step(step=t.step, loss=t.loss, lr=t.lr, it_s=t.it_s)
+            preview = None
+            if t.validation is not None and self._preview_every:
+                preview = _png_file(t.validation, side=GRID_PREVIEW_SIDE)
+            self._publish(
+                p.Progress(
+                    job=job_id,
+                    step=t.step,
+                    total=t.total,
+                    elapsed_s=t.elapsed_s,
+                    eta_s=t.eta_s,
+                    preview=preview,
+                    loss=t.loss,
+                    lr=t.lr,
+                    it_s=t.it_s,
+                )
+            )
+
+        return report
+
 
 class _Backoff:
     """Waits that double from 0.1 s to 5 s, cut short when ``stop`` is set."""
@@ -412,11 +536,23 @@ class _Backoff:
         self._next = min(self._next * 2, self.LONGEST_S)
 
 
-def _png(image: Any) -> bytes | None:
-    """A small PNG of ``image`` (longest side :data:`PREVIEW_SIDE`), or None if it fails."""
+def _png_file(path: Path, *, side: int) -> bytes | None:
+    """A PNG of the image file at ``path`` (longest side ``side``), or None if it fails."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            return _png(img.convert("RGBA"), side=side)
+    except Exception:  # a preview is a nicety: never let it fail a job
+        log.debug("preview of %s failed", path, exc_info=True)
+        return None
+
+
+def _png(image: Any, *, side: int = PREVIEW_SIDE) -> bytes | None:
+    """A small PNG of ``image`` (longest side ``side``), or None if it fails."""
     try:
         img = image.copy()
-        img.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        img.thumbnail((side, side))
         buf = io.BytesIO()
         img.save(buf, format="PNG")
         return buf.getvalue()
@@ -426,9 +562,13 @@ def _png(image: Any) -> bytes | None:
 
 
 def _remove_partial_files(folder: Path) -> None:
-    """Delete temporary files (``.*.tmp``) a killed run left behind in ``folder``."""
+    """Delete temporary files and staging folders (``.*.tmp``: an asset folder being
+    written) a killed run left behind in ``folder``."""
     if not folder.is_dir():
         return
     for tmp in folder.glob(".*.tmp"):
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+            continue
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

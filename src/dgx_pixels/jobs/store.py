@@ -72,7 +72,7 @@ DEFAULT_MAX_ATTEMPTS = 3
 CLAIM_WINDOW = 256
 
 #: The schema this code reads and writes, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: ``MIGRATIONS[n]`` takes a store from schema ``n`` to ``n + 1``, in one
 #: transaction with the new ``user_version``. Append, never edit: a store on
@@ -101,11 +101,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 1 -> 2: submit --force, recorded with the job.
     ("ALTER TABLE jobs ADD COLUMN force INTEGER NOT NULL DEFAULT 0",),
+    # 2 -> 3: what a job does (protocol.TASKS); every earlier job generated sprites.
+    ("ALTER TABLE jobs ADD COLUMN task TEXT NOT NULL DEFAULT 'generate'",),
 )
 
 _COLUMNS = (
     "id, state, priority, attempts, prompt, model, request, created, started, finished, "
-    "outputs, error_kind, error, force"
+    "outputs, error_kind, error, force, task"
 )
 
 
@@ -228,15 +230,33 @@ class JobStore:
 
         Raises :class:`RequestError` when a field (``extra``) holds something JSON cannot.
         """
+        return self.submit_task(
+            "generate", request.to_dict(), prompt=request.prompt, model=request.model,
+            priority=priority, force=force,
+        )  # fmt: skip
+
+    @_database_errors
+    def submit_task(
+        self,
+        task: str,
+        params: dict[str, Any],
+        *,
+        prompt: str,
+        model: str,
+        priority: int = 0,
+        force: bool = False,
+    ) -> JobRecord:
+        """Queue a ``task`` job with its (checked) parameters; ``prompt`` and ``model``
+        are what job lists show. Raises :class:`RequestError` for non-JSON parameters."""
         try:
-            data = json.dumps(request.to_dict(), sort_keys=True, allow_nan=False)
+            data = json.dumps(params, sort_keys=True, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise RequestError(f"request fields must be plain JSON data: {exc}") from None
         with self._transaction():
             cur = self._db.execute(
-                "INSERT INTO jobs (state, priority, prompt, model, request, created, force) "
-                "VALUES ('queued', ?, ?, ?, ?, ?, ?)",
-                (priority, request.prompt, request.model, data, time.time(), int(force)),
+                "INSERT INTO jobs (state, priority, prompt, model, request, created, force, task) "
+                "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?)",
+                (priority, prompt, model, data, time.time(), int(force), task),
             )
             job_id = cur.lastrowid
         assert job_id is not None  # an INSERT always sets it
@@ -250,24 +270,29 @@ class JobStore:
 
         The highest-priority (then oldest) queued job leads; queued jobs whose
         ``batch_key`` equals the leader's join it, in queue order, up to
-        ``max_size``. A job whose request no longer parses, or that
-        ``batch_key`` rejects, is marked failed. Returns ``[]`` when nothing is
-        queued.
+        ``max_size``. A job of another task than ``generate`` runs alone (a
+        batch of one; ``batch_key`` never sees it). A job whose request no
+        longer parses, or that ``batch_key`` rejects, is marked failed.
+        Returns ``[]`` when nothing is queued.
         """
         if max_size < 1:
             raise ValueError(f"max_size must be at least 1, got {max_size}")
         now = time.time()
         with self._transaction():
             rows = self._db.execute(
-                "SELECT id, request FROM jobs WHERE state = 'queued' "
+                "SELECT id, request, task FROM jobs WHERE state = 'queued' "
                 "ORDER BY priority DESC, id ASC LIMIT ?",
                 (CLAIM_WINDOW,),
             ).fetchall()
             leader_key: Hashable = None
             chosen: list[int] = []
-            for job_id, text in rows:
+            for job_id, text, task in rows:
                 try:
-                    key = batch_key(GenerationRequest.from_dict(json.loads(text)))
+                    key = (
+                        batch_key(GenerationRequest.from_dict(json.loads(text)))
+                        if task == "generate"
+                        else ("alone", job_id)  # equal to no other job's key
+                    )
                 except (DgxPixelsError, ValueError) as exc:
                     self._db.execute(
                         "UPDATE jobs SET state = 'failed', finished = ?, error_kind = ?, "
@@ -473,7 +498,7 @@ class _Transaction:
 
 def _record(row: tuple[Any, ...]) -> JobRecord:
     (job_id, state, priority, attempts, prompt, model, request, created) = row[:8]
-    started, finished, outputs, error_kind, error, force = row[8:]
+    started, finished, outputs, error_kind, error, force, task = row[8:]
     fields = json.loads(request)
     fields.pop("prompt", None)  # the record's ``prompt``: a reply carries it once
     return JobRecord(
@@ -491,6 +516,7 @@ def _record(row: tuple[Any, ...]) -> JobRecord:
         error_kind=error_kind,
         error=error,
         force=bool(force),
+        task=task,
     )
 
 

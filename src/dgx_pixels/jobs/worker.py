@@ -48,6 +48,7 @@ from dgx_pixels.errors import (
 )
 from dgx_pixels.image_files import write_atomic
 from dgx_pixels.jobs import protocol as p
+from dgx_pixels.jobs import tasks
 from dgx_pixels.jobs.backend import Backend
 from dgx_pixels.jobs.limits import LIMITS, Limits
 from dgx_pixels.jobs.pool import ModelPool
@@ -458,6 +459,18 @@ class Worker:
                     warm=pool.warm,
                     loading=pool.loading,
                 )
+            case p.Submit() if msg.task != "generate":
+                assert self._roots is not None  # set before serving
+                admitted = tasks.admit(
+                    msg, roots=self._roots, limits=self.config.limits, check=self.backend.check
+                )
+                job = store.submit_task(
+                    msg.task, admitted.params, prompt=admitted.prompt, model=admitted.model,
+                    priority=msg.priority, force=msg.force,
+                )  # fmt: skip
+                self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
+                runner.wake()
+                return p.JobReply(rid=msg.rid, job=job)
             case p.Submit():
                 request = p.generation_request(msg.request)
                 self.config.limits.check_request(request)

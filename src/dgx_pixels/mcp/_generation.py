@@ -126,6 +126,7 @@ def _request_paths(root: ProjectRoot, request: GenerationRequest) -> GenerationR
 def _job_summary(job: p.JobRecord) -> dict[str, Any]:
     return {
         "id": job.id,
+        "task": job.task,
         "state": job.state,
         "prompt": job.prompt,
         "model": job.model,

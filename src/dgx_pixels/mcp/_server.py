@@ -28,6 +28,7 @@ from dgx_pixels.mcp._gallery import register_gallery, sprite_resources
 from dgx_pixels.mcp._generation import WorkerLink, register_generation_tools
 from dgx_pixels.mcp._images import register_image_tools
 from dgx_pixels.mcp._root import ProjectRoot
+from dgx_pixels.mcp._sets import register_set_tools
 from dgx_pixels.mcp._sprites import register_sprite_tools
 from dgx_pixels.request import DEFAULT_MODEL
 
@@ -87,6 +88,7 @@ def build_server(config: ServerConfig) -> tuple[MCPServer[Any], WorkerLink]:
     register_image_tools(server, root)
     register_generation_tools(server, root, link)
     register_sprite_tools(server, root)
+    register_set_tools(server, root, link)
     register_gallery(server, root)
     return server, link
 

@@ -4,8 +4,8 @@ Each calls the very function its CLI command runs (``effect_asset``,
 ``template_asset``, ``sheet_asset``, :func:`~dgx_pixels.export.export`),
 with the CLI's parameter names (``from_path`` is ``--from``, a Python
 keyword), in a worker thread. Every path is confined to the project root.
-The generated (model) forms of animate and tileset are not served: the MCP
-server never loads a model itself, and they do not run through the worker.
+The generated (model) forms run as worker jobs: ``generate_animation``,
+``generate_tiles`` and ``generate_tileset`` (``_sets.py``).
 """
 
 from __future__ import annotations

@@ -84,6 +84,21 @@ def panels() -> list[Panel]:
             description="models kept loaded within --memory-gib; least recently used out first",
         ),
         Panel(
+            "Jobs ended per hour, by task",
+            (
+                (
+                    f"sum by (task, state) (3600 * rate(dgx_pixels_jobs_ended_total[{_RATE}]))",
+                    "{{task}} {{state}}",
+                ),
+            ),
+            description="generate, animate, tiles, tileset and train jobs that ended",
+        ),
+        Panel(
+            "Training loss",
+            (("dgx_pixels_train_loss", "loss"),),
+            description="the running train job's loss at its last step (dgx_pixels_train_step)",
+        ),
+        Panel(
             "GPU memory",
             (
                 ("dgx_pixels_gpu_memory_used_bytes", "used, GPU {{gpu}}"),

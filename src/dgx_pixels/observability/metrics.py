@@ -14,6 +14,12 @@ worker (never the global one), so tests and several workers do not collide::
     dgx_pixels_models_warm                                     models loaded and kept warm
     dgx_pixels_model_load_seconds                              seconds per model load (histogram)
     dgx_pixels_model_evictions_total                           models unloaded to make room
+    dgx_pixels_jobs_ended_total{task="animate",state="done"}   jobs that ended, by task
+    dgx_pixels_job_seconds{task="tiles"}                       seconds per done job (histogram)
+    dgx_pixels_train_step                                      the running training's step
+    dgx_pixels_train_loss                                      its loss at that step
+    dgx_pixels_train_learning_rate                             its learning rate
+    dgx_pixels_train_steps_per_second                          its speed
     dgx_pixels_gpu_memory_used_bytes{gpu="0"}                  from NVML, only when present
     dgx_pixels_gpu_memory_total_bytes{gpu="0"}
     dgx_pixels_gpu_utilization_ratio{gpu="0"}
@@ -51,6 +57,8 @@ LOAD_BUCKETS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 
 WORKER_STATES = ["loading", "ready", "busy", "draining", "stopped"]
 JOB_STATES = ["queued", "running", "done", "failed", "cancelled"]
+#: ``protocol.TASKS`` (not imported: metrics stay below the job system).
+TASKS = ["generate", "animate", "tiles", "tileset", "train"]
 
 
 class WorkerMetrics:
@@ -96,8 +104,33 @@ class WorkerMetrics:
             "Models unloaded to make room for another (least recently used first)",
             registry=r,
         )
+        self.jobs_ended = Counter(
+            "dgx_pixels_jobs_ended", "Jobs that ended, by task and state", ["task", "state"],
+            registry=r,
+        )  # fmt: skip
+        self.job_seconds = Histogram(
+            "dgx_pixels_job_seconds",
+            "Seconds a done job ran (a generate job: its batch), by task",
+            ["task"],
+            buckets=(*LATENCY_BUCKETS, 1800.0, 3600.0, 14400.0),
+            registry=r,
+        )
+        self.train_step = Gauge("dgx_pixels_train_step", "The training's last step", registry=r)
+        self.train_loss = Gauge(
+            "dgx_pixels_train_loss", "The training's loss at its last step", registry=r
+        )
+        self.train_lr = Gauge(
+            "dgx_pixels_train_learning_rate", "The training's learning rate", registry=r
+        )
+        self.train_rate = Gauge(
+            "dgx_pixels_train_steps_per_second", "The training's steps per second", registry=r
+        )
         for s in JOB_STATES:
             self.jobs.labels(state=s).set(0)
+        for task in TASKS:
+            self.job_seconds.labels(task=task)
+            for s in ("done", "failed", "cancelled"):
+                self.jobs_ended.labels(task=task, state=s)
         gpu = nvml_collector()
         if gpu is not None:
             r.register(gpu)
@@ -130,6 +163,21 @@ class WorkerMetrics:
         """Record one model unloaded to make room, leaving ``warm`` models loaded."""
         self.evictions.inc()
         self.models_warm.set(warm)
+
+    def count_job(self, *, task: str, state: str) -> None:
+        """Count a job that ended (``done``, ``failed`` or ``cancelled``)."""
+        self.jobs_ended.labels(task=task, state=state).inc()
+
+    def observe_job(self, *, task: str, seconds: float) -> None:
+        """Record how long a done job ran."""
+        self.job_seconds.labels(task=task).observe(seconds)
+
+    def observe_train_step(self, *, step: int, loss: float, lr: float, it_s: float) -> None:
+        """Record a training step of the running train job."""
+        self.train_step.set(step)
+        self.train_loss.set(loss)
+        self.train_lr.set(lr)
+        self.train_rate.set(it_s)
 
     def serve(self, port: int, *, host: str = "127.0.0.1") -> int:
         """Serve ``/metrics`` over HTTP on ``host:port`` (0 picks a free port); return the port."""

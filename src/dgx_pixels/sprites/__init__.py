@@ -21,6 +21,9 @@ Generated sets call the engine through its public interface only:
 - :func:`make_tiles` draws seamless tiles and variants that share palette and
   edges; :func:`tiles_asset` writes them with a seam measure per tile.
 - :func:`make_terrain_set` generates a tileset: terrain A over terrain B.
+- :func:`plan_set` checks a generated set (request and options, in one place
+  for the commands and the worker's set jobs); :meth:`SetPlan.make` draws it
+  into one asset, reporting each frame, tile or drawing as it is made.
 
 Importing this package does not import torch.
 """
@@ -48,6 +51,14 @@ from dgx_pixels.sprites._autotile import (
 from dgx_pixels.sprites._consistency import animation_consistency
 from dgx_pixels.sprites._effects import EFFECTS, Effect, effect_frames, foot_point
 from dgx_pixels.sprites._generated import ACTIONS, animation_prompt, make_animation
+from dgx_pixels.sprites._sets import (
+    SET_OPTIONS,
+    SET_TASKS,
+    SetPlan,
+    plan_set,
+    set_request,
+    terrain_names,
+)
 from dgx_pixels.sprites._sheet import PACKINGS, PackedSheet, opaque_bbox, pack_sheet
 from dgx_pixels.sprites._terrain import GeneratedTerrain, make_terrain_set, mask_template
 from dgx_pixels.sprites._tiles import (
@@ -64,6 +75,8 @@ __all__ = [
     "DIRECTIONS",
     "EFFECTS",
     "PACKINGS",
+    "SET_OPTIONS",
+    "SET_TASKS",
     "TEMPLATE_LAYOUTS",
     "AssetBundle",
     "Effect",
@@ -71,6 +84,7 @@ __all__ = [
     "PackedSheet",
     "PaintedMap",
     "SeamlessTiles",
+    "SetPlan",
     "TemplateSet",
     "animation_asset",
     "animation_consistency",
@@ -91,10 +105,13 @@ __all__ = [
     "pack_sheet",
     "paint_map",
     "palette_of",
+    "plan_set",
     "preview_gif",
     "reduce_mask",
     "seam_measure",
+    "set_request",
     "template_tiles",
+    "terrain_names",
     "tiles_asset",
     "tiles_preview",
     "tileset_asset",

@@ -147,6 +147,9 @@ class GenerateScreen(PixelsScreen):
                 )
                 yield Swatches(id="swatches")
                 yield from self._row(
+                    "model", Input(id="model", placeholder="(the worker's)", compact=True)
+                )
+                yield from self._row(
                     "loras", Input(id="loras", placeholder="id:weight, ...", compact=True)
                 )
                 yield from self._row("steps", Input(id="steps", compact=True))
@@ -203,6 +206,16 @@ class GenerateScreen(PixelsScreen):
 
     # ------------------------------------------------------------------ input
 
+    def model_for_request(self) -> str:
+        """The model field's id; empty: the worker's default model (warm, so no load),
+        or the settings' default when no worker serves one yet. The worker loads any
+        other model on demand, within its memory budget."""
+        typed = self.query_one("#model", Input).value.strip()
+        if typed:
+            return typed
+        status = self.studio.status
+        return status.model if status.serving and status.model else self.studio.settings.model
+
     def fields(self) -> dict[str, str]:
         """The form's texts by field name."""
         texts = {w.id or "": w.value for w in self.query(Input)}
@@ -232,8 +245,7 @@ class GenerateScreen(PixelsScreen):
 
     def action_submit(self, **changes: Any) -> None:
         """Queue the form's request (with ``changes`` applied)."""
-        status = self.studio.status
-        model = status.model if status.serving and status.model else self.studio.settings.model
+        model = self.model_for_request()
         try:
             request = build_request(
                 self.fields(), model=model, seed_locked=self.query_one("#seed-lock", Checkbox).value

@@ -1,0 +1,103 @@
+"""``animate/tiles/tileset --submit`` and ``train lora --submit``: the commands as worker jobs.
+
+A real worker process (random:sdxl-tiny) on a free loopback port. A set job
+runs the plan the command runs in this process (the same request in its
+manifest) and its asset is copied here byte for byte; a training submitted
+this way leaves its LoRA at ``--out``. (Pixels are not compared across the two
+processes: torch's thread count, which earlier tests in a session change,
+moves the random model's floats, and the palette step can amplify that.)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dgx_pixels.assets import read_manifest
+from dgx_pixels.cli import cli
+from dgx_pixels.jobs.client import Client
+from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
+
+TINY = ["--model", "random:sdxl-tiny", "--steps", "2", "--scheduler", "euler", "--seed", "5"]
+SPRITES = Path(__file__).parents[1] / "data" / "train-sprites"
+
+
+@pytest.fixture
+def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SpawnedWorker]:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    spawned = spawn_worker(
+        model="random:sdxl-tiny",
+        data_dir=tmp_path / "data",
+        bind="tcp://127.0.0.1:*",
+        args=["--no-metrics"],
+    )
+    try:
+        with Client(spawned.address, timeout=60) as client:
+            while client.ping().state != "ready":
+                time.sleep(0.05)
+        yield spawned
+    finally:
+        spawned.process.kill()
+        spawned.process.wait()
+
+
+def test_animate_submit_copies_the_asset_the_command_draws_here(
+    worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    args = ["animate", "a knight", "--frames", "2", "--size", "16", *TINY]
+    here, there = tmp_path / "here", tmp_path / "there"
+    local = CliRunner().invoke(cli, [*args, "--out", str(here)])
+    assert local.exit_code == 0, local.output
+    job = ["--submit", "--worker", worker.address, "--out", str(there)]
+    submitted = CliRunner().invoke(cli, [*args, *job])
+    assert submitted.exit_code == 0, submitted.output
+    [folder] = there.iterdir()
+    assert submitted.stdout.strip() == str(folder)
+    manifest = read_manifest(folder)
+    assert len(manifest.frames) == 2
+    local_manifest = read_manifest(here / folder.name)
+    assert manifest.request == local_manifest.request  # the same plan, the same request
+    assert [f.rect for f in manifest.frames] == [f.rect for f in local_manifest.frames]
+    [source] = worker.data.outputs.glob("*/job-1/*/manifest.json")  # the worker's own asset
+    for name in (*manifest.files(), "manifest.json"):
+        assert (folder / name).read_bytes() == (source.parent / name).read_bytes(), name
+    again = CliRunner().invoke(cli, [*args, *job])  # the folder exists: refused before a job
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+
+
+def test_the_model_free_forms_refuse_submit() -> None:
+    sprite = str(SPRITES / "bat.png")
+    for args in (["animate", "--from", sprite, "--effect", "blink"],
+                 ["animate", "--from", sprite, "--action", "walk"],
+                 ["tileset", "--from-template", sprite]):  # fmt: skip
+        result = CliRunner().invoke(cli, [*args, "--submit"])
+        assert result.exit_code == 2, result.output
+        assert "leave out --submit" in result.output
+    result = CliRunner().invoke(cli, ["tiles", "moss", "--priority", "3"])
+    assert result.output.strip() == "Error: --worker and --priority go with --submit"
+
+
+def test_train_lora_submit_leaves_the_lora_at_out(worker: SpawnedWorker, tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    out = tmp_path / "mine.safetensors"
+    args = [
+        "train", "lora", str(SPRITES), "--trigger", "ourstyle", "--model", "random:sdxl-tiny",
+        "--steps", "2", "--rank", "2", "--alpha", "2", "--validate-every", "0",
+        "--no-gradient-checkpointing", "--out", str(out),
+        "--submit", "--worker", worker.address,
+    ]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(out)
+    with safe_open(str(out), "pt") as f:
+        assert len(list(f.keys())) > 0
+    lines = out.with_suffix(".metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [1, 2]
+    assert json.loads(out.with_suffix(".json").read_text())["config"]["trigger"] == "ourstyle"
