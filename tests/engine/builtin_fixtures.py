@@ -36,7 +36,7 @@ def hashed_words_encoder(prompts: Sequence[str]) -> np.ndarray:
     prompt their normalised sum. It knows no language; equal prompts embed alike."""
     out = np.zeros((len(prompts), 384), np.float32)
     for i, prompt in enumerate(prompts):
-        for word in prompt.lower().split():
+        for word in prompt.lower().replace(",", " ").split():
             seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
             out[i] += np.random.default_rng(seed).standard_normal(384).astype(np.float32)
         out[i] /= max(float(np.linalg.norm(out[i])), 1e-6)
