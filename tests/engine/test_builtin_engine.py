@@ -196,3 +196,10 @@ def test_the_id_resolves_without_loading_anything() -> None:
     assert (spec.kind, spec.native_side, spec.loras, spec.fast_lora) == ("builtin", 32, (), None)
     with pytest.raises(ModelNotFoundError, match="known: builtin:sprites-32"):
         resolve_model("builtin:sprites-64")
+
+
+def test_bench_says_it_has_no_baseline_for_it(engine: Backend) -> None:
+    from dgx_pixels.engine._bench import run_bench
+
+    with pytest.raises(RequestError, match=r"no such baseline.*builtin_sampling\.py"):
+        run_bench(engine, [])
