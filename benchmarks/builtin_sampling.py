@@ -57,8 +57,10 @@ def main(repeats: int) -> None:
     times: list[list[float]] = [[] for _ in CASES]
     for round_ in range(repeats + 1):  # the first round warms up
         for i, ((_, _, scheduler, steps), engine) in enumerate(zip(CASES, engines, strict=True)):
-            request = GenerationRequest(PROMPT, count=16, seed=0, steps=steps,
-                                        scheduler=scheduler, guidance=3.0, model=engine.model_id)  # fmt: skip
+            request = GenerationRequest(
+                PROMPT, count=16, seed=0, steps=steps, scheduler=scheduler, guidance=3.0,
+                model=engine.model_id,
+            )  # fmt: skip
             start = time.perf_counter()
             engine.generate([request])
             if round_:

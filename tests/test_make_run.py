@@ -30,10 +30,10 @@ def make_run(tmp_path: Path, weights: Path) -> tuple[subprocess.CompletedProcess
     showcase.parent.mkdir()
     showcase.write_text('#!/usr/bin/env bash\n"$1" showcase "$2"\n')
     showcase.chmod(0o755)
+    command = ["make", "-s", "-f", str(ROOT / "Makefile"), "run", "STAMP=", f"BIN={fake}"]
+    command.append(f"BUILTIN_WEIGHTS={weights}")
     done = subprocess.run(
-        ["make", "-s", "-f", str(ROOT / "Makefile"), "run", "STAMP=", f"BIN={fake}",
-         f"BUILTIN_WEIGHTS={weights}"],  # fmt: skip
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
     )
     return done, (tmp_path / "calls.log").read_text()
 
