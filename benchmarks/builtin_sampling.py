@@ -1,6 +1,6 @@
 """Sampling speed of the built-in model through ``Engine.generate``: 16 sprites, one run.
 
-    PYTHONPATH=src python benchmarks/builtin_sampling.py [REPEATS]
+    PYTHONPATH=src python benchmarks/builtin_sampling.py [REPEATS] [THREADS]
 
 Each case loads ``builtin:sprites-32`` from a RANDOM-weight file of one network
 config (made in a temporary folder: speed does not depend on the weights) and
@@ -8,6 +8,9 @@ times ``generate`` of one request for 16 sprites with guidance, end to end
 (sampling, pixel post-processing). The cases alternate, so a drifting load
 hits all alike; the figure is the median, and each case's ratio is against the
 first design (``UNetConfig()``, 19.3M parameters, DDIM 25 steps) in the same run.
+THREADS sets torch's threads (default: one per core). On a machine whose cores
+other processes share, one thread is several times faster than two (OpenMP
+threads wait on each other when the cores are taken).
 
 The prompt embedding is a fixed vector here (MiniLM's cost is not the network's
 and the ``builtin`` extra may be missing): with MiniLM installed the script also
@@ -45,7 +48,9 @@ def fixed_embedding(prompts: Sequence[str]) -> np.ndarray:
     return np.tile(row, (len(prompts), 1))
 
 
-def main(repeats: int) -> None:
+def main(repeats: int, threads: int) -> None:
+    if threads:  # 0: torch's default (one per core)
+        torch.set_num_threads(threads)
     real_encode = _text.encode_prompts
     _text.encode_prompts = fixed_embedding  # type: ignore[assignment]
     engines = []
@@ -83,4 +88,4 @@ def main(repeats: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3, int(sys.argv[2]) if len(sys.argv) > 2 else 0)

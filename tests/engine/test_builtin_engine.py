@@ -203,3 +203,17 @@ def test_bench_says_it_has_no_baseline_for_it(engine: Backend) -> None:
 
     with pytest.raises(RequestError, match=r"no such baseline.*builtin_sampling\.py"):
         run_bench(engine, [])
+
+
+def test_the_job_worker_loads_it_unchanged(
+    random_weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dgx_pixels.jobs.backend import EngineBackend
+
+    monkeypatch.setenv(_engine.WEIGHTS_ENV, str(random_weights))
+    monkeypatch.setattr(_text, "encode_prompts", hashed_words_encoder)
+    backend = EngineBackend(device="cpu")
+    backend.check(req())
+    loaded = backend.load(MODEL)  # loads and warms up, as for SDXL
+    [result] = loaded.generate([req(count=2)])
+    assert len(result.images) == 2
