@@ -1,6 +1,6 @@
 """Sampling speed of the built-in model through ``Engine.generate``: 16 sprites, one run.
 
-    PYTHONPATH=src python benchmarks/builtin_sampling.py [REPEATS] [THREADS]
+    PYTHONPATH=src python benchmarks/builtin_sampling.py [REPEATS] [THREADS] [MATCH]
 
 Each case loads ``builtin:sprites-32`` from a RANDOM-weight file of one network
 config (made in a temporary folder: speed does not depend on the weights) and
@@ -8,6 +8,8 @@ times ``generate`` of one request for 16 sprites with guidance, end to end
 (sampling, pixel post-processing). The cases alternate, so a drifting load
 hits all alike; the figure is the median, and each case's ratio is against the
 first design (``UNetConfig()``, 19.3M parameters, DDIM 25 steps) in the same run.
+MATCH keeps only the cases whose name holds it (the ratios are then against the
+first case kept), e.g. ``ships`` for a quick figure of the shipped network.
 THREADS sets torch's threads (default: one per core). On a machine whose cores
 other processes share, one thread is several times faster than two (OpenMP
 threads wait on each other when the cores are taken).
@@ -48,20 +50,21 @@ def fixed_embedding(prompts: Sequence[str]) -> np.ndarray:
     return np.tile(row, (len(prompts), 1))
 
 
-def main(repeats: int, threads: int) -> None:
+def main(repeats: int, threads: int, match: str) -> None:
+    cases = [case for case in CASES if match in case[0]]
     if threads:  # 0: torch's default (one per core)
         torch.set_num_threads(threads)
     real_encode = _text.encode_prompts
     _text.encode_prompts = fixed_embedding  # type: ignore[assignment]
     engines = []
     with tempfile.TemporaryDirectory() as folder:
-        for i, (_, config, _, _) in enumerate(CASES):
+        for i, (_, config, _, _) in enumerate(cases):
             path = _unet.save_weights(_unet.SpriteUNet(config), Path(folder) / f"{i}.safetensors")
             _engine.os.environ[_engine.WEIGHTS_ENV] = str(path)
             engines.append(Engine.load("builtin:sprites-32", device="cpu"))
-    times: list[list[float]] = [[] for _ in CASES]
+    times: list[list[float]] = [[] for _ in cases]
     for round_ in range(repeats + 1):  # the first round warms up
-        for i, ((_, _, scheduler, steps), engine) in enumerate(zip(CASES, engines, strict=True)):
+        for i, ((_, _, scheduler, steps), engine) in enumerate(zip(cases, engines, strict=True)):
             request = GenerationRequest(
                 PROMPT, count=16, seed=0, steps=steps, scheduler=scheduler, guidance=3.0,
                 model=engine.model_id,
@@ -73,7 +76,7 @@ def main(repeats: int, threads: int) -> None:
     base = statistics.median(times[0])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {repeats}")
     print(f"{'case (16 sprites, guidance 3)':<30} {'params':>7} {'s':>7} {'vs first':>9}")
-    for (name, config, _, _), t in zip(CASES, times, strict=True):
+    for (name, config, _, _), t in zip(cases, times, strict=True):
         params = _unet.parameter_count(_unet.SpriteUNet(config)) / 1e6
         median = statistics.median(t)
         print(f"{name:<30} {params:>6.1f}M {median:>7.2f} {base / median:>8.1f}x")
@@ -88,4 +91,5 @@ def main(repeats: int, threads: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3, int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    args = sys.argv[1:]
+    main(int(args[0]) if args else 3, int(args[1]) if len(args) > 1 else 0, "".join(args[2:3]))
