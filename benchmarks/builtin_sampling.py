@@ -1,6 +1,7 @@
 """Sampling speed of the built-in model through ``Engine.generate``: 16 sprites, one run.
 
     PYTHONPATH=src python benchmarks/builtin_sampling.py [REPEATS] [THREADS] [MATCH]
+    PYTHONPATH=src python benchmarks/builtin_sampling.py REPEATS THREADS forward
 
 Each case loads ``builtin:sprites-32`` from a RANDOM-weight file of one network
 config (made in a temporary folder: speed does not depend on the weights) and
@@ -13,6 +14,9 @@ first case kept), e.g. ``ships`` for a quick figure of the shipped network.
 THREADS sets torch's threads (default: one per core). On a machine whose cores
 other processes share, one thread is several times faster than two (OpenMP
 threads wait on each other when the cores are taken).
+
+``forward`` times the two networks alone instead: one forward of 32 rows (16
+sprites with guidance), alternating, the median.
 
 The prompt embedding is a fixed vector here (MiniLM's cost is not the network's
 and the ``builtin`` extra may be missing): with MiniLM installed the script also
@@ -50,10 +54,34 @@ def fixed_embedding(prompts: Sequence[str]) -> np.ndarray:
     return np.tile(row, (len(prompts), 1))
 
 
+def forward(repeats: int) -> None:
+    """The network alone: one forward of 32 rows for each design, alternating."""
+    configs = {"first design": _unet.UNetConfig(), "full (ships)": _unet.PRESETS["full"]}
+    nets = {name: _unet.SpriteUNet(c).eval() for name, c in configs.items()}
+    x, t, text = torch.randn(32, 4, 32, 32), torch.rand(32), torch.randn(32, 384)
+    drop = torch.zeros(32, dtype=torch.bool)
+    times: dict[str, list[float]] = {name: [] for name in nets}
+    with torch.inference_mode():
+        for round_ in range(repeats + 1):
+            for name, net in nets.items():
+                start = time.perf_counter()
+                net(x, t, text, drop)
+                if round_:
+                    times[name].append(time.perf_counter() - start)
+    base = statistics.median(times["first design"])
+    for name, t_ in times.items():
+        median = statistics.median(t_)
+        print(f"{name:<14} forward of 32 rows {median:.3f} s ({base / median:.1f}x)")
+
+
 def main(repeats: int, threads: int, match: str) -> None:
-    cases = [case for case in CASES if match in case[0]]
     if threads:  # 0: torch's default (one per core)
         torch.set_num_threads(threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {repeats}")
+    if match == "forward":
+        forward(repeats)
+        return
+    cases = [case for case in CASES if match in case[0]]
     real_encode = _text.encode_prompts
     _text.encode_prompts = fixed_embedding  # type: ignore[assignment]
     engines = []
@@ -74,7 +102,6 @@ def main(repeats: int, threads: int, match: str) -> None:
             if round_:
                 times[i].append(time.perf_counter() - start)
     base = statistics.median(times[0])
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {repeats}")
     print(f"{'case (16 sprites, guidance 3)':<30} {'params':>7} {'s':>7} {'vs first':>9}")
     for (name, config, _, _), t in zip(cases, times, strict=True):
         params = _unet.parameter_count(_unet.SpriteUNet(config)) / 1e6
