@@ -217,3 +217,31 @@ def test_the_job_worker_loads_it_unchanged(
     loaded = backend.load(MODEL)  # loads and warms up, as for SDXL
     [result] = loaded.generate([req(count=2)])
     assert len(result.images) == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "says"),
+    [
+        ((), 5, "not trained yet in this install"),  # before anything loads: the weights
+        (("--lora", "some/lora"), 2, "takes no LoRAs"),  # before that: the request
+        (("--scheduler", "lcm"), 2, "cannot use scheduler 'lcm'"),
+    ],
+)
+def test_the_cli_answers_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: tuple[str, ...], code: int, says: str
+) -> None:
+    from click.testing import CliRunner
+
+    from dgx_pixels.cli import cli
+
+    monkeypatch.delenv(_engine.WEIGHTS_ENV, raising=False)
+    if _engine.shipped_weights().is_file():
+        pytest.skip("this install ships trained weights")
+    args = ["generate", "a sword", "--model", MODEL, "--out", str(tmp_path / "out"), *extra]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == code, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1
+    assert says in errors[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
