@@ -26,15 +26,23 @@ $(STAMP): pyproject.toml
 
 # The main job: four 32x32 knights with the default model (SDXL + pixel-art LoRA).
 # Exit code 5 means the model is neither cached nor downloadable (the generate
-# error says how to get it); then show what works offline instead.
+# error says how to get it); then the built-in model draws them, but only when
+# its trained weights ship ($(BUILTIN_WEIGHTS): it never passes off a random-weight
+# model's output), and in any case the showcase shows what works offline.
 PROMPT ?= a knight with a sword, side view
+BUILTIN_WEIGHTS ?= src/dgx_pixels/engine/_builtin/weights/sprites-32.safetensors
 run: $(STAMP)
 	@$(BIN) generate "$(PROMPT)" --size 32 --count 4 --palette endesga-32 --out outputs/run; \
 	rc=$$?; \
-	if [ $$rc -eq 5 ]; then \
-	  echo; echo "No generation model here, so here is what works offline: the pixel toolkit, sets and exports on real examples."; \
-	  examples/offline-showcase.sh $(BIN) outputs/showcase; \
-	else exit $$rc; fi
+	if [ $$rc -ne 5 ]; then exit $$rc; fi; \
+	if [ -f "$(BUILTIN_WEIGHTS)" ]; then \
+	  echo; echo "No SDXL here (dgx-pixels models pull pixel-art-xl fetches it), so the built-in model builtin:sprites-32 draws them:"; \
+	  $(BIN) generate "$(PROMPT)" --model builtin:sprites-32 --size 32 --count 16 --steps 15 \
+	    --scheduler "dpm++ 2m" --guidance 3 --palette endesga-32 --out outputs/run-builtin || exit $$?; \
+	  what="And the rest of what works offline"; \
+	else what="No generation model here, so here is what works offline"; fi; \
+	echo; echo "$$what: the pixel toolkit, sets and exports on real examples."; \
+	examples/offline-showcase.sh $(BIN) outputs/showcase
 
 test: lint typecheck unit
 

@@ -118,7 +118,7 @@ def test_callback_can_stop_a_run_and_bad_options_say_so(model: _unet.SpriteUNet)
     seen: list[tuple[int, int]] = []
     with pytest.raises(Interrupted, match="after step 2 of 5"):
         _diffusion.sample(model, text, seeds=[0], steps=5,
-                          callback=lambda i, n: seen.append((i, n)) or i == 2)  # fmt: skip
+                          callback=lambda i, n, x0: seen.append((i, n)) or i == 2)  # fmt: skip
     assert seen == [(1, 5), (2, 5)]
     with pytest.raises(InputError, match="2 seeds"):
         _diffusion.sample(model, text, seeds=[0, 1])

@@ -18,7 +18,7 @@ from dgx_pixels.errors import InputError, ModelError, ModelNotFoundError, Reques
 
 def test_public_api_is_what_we_meant() -> None:
     assert set(engine_pkg.__all__) == {
-        "MEMORY_PLANS", "SCHEDULERS", "DrawingSize", "Engine", "GeneratedImage",
+        "MEMORY_PLANS", "SCHEDULERS", "Backend", "DrawingSize", "Engine", "GeneratedImage",
         "GenerationResult", "LoraInfo", "MemoryPlan", "ModelSpec", "StepInfo", "Timings",
         "canonical_scheduler", "check_request", "drawing_size", "resolve_model",
         "circular_padding",

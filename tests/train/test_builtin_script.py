@@ -11,7 +11,8 @@ from pathlib import Path
 
 from dgx_pixels.train._builtin import data
 
-from .test_builtin_trainer import RLTILES, bag_of_words
+from ..engine.builtin_fixtures import hashed_words_encoder
+from .test_builtin_trainer import RLTILES
 
 SCRIPT = Path(__file__).parents[2] / "examples" / "train_builtin.sh"
 TINY_FLAGS = [
@@ -27,7 +28,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 def test_the_script_trains_then_ships_its_weights(tmp_path: Path) -> None:
-    cache = data.write_cache(data.read_sprites(RLTILES, heldout=0.3), bag_of_words,
+    cache = data.write_cache(data.read_sprites(RLTILES, heldout=0.3), hashed_words_encoder,
                              tmp_path / "cache.safetensors")  # fmt: skip
     ship_to = tmp_path / "pkg" / "sprites-32.safetensors"
     env = {"CACHE": str(cache), "RUN_DIR": str(tmp_path / "run"), "BUDGET_S": "60",

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -16,17 +14,9 @@ from dgx_pixels.engine._builtin import _unet
 from dgx_pixels.errors import InputError
 from dgx_pixels.train._builtin import data, trainer
 
+from ..engine.builtin_fixtures import hashed_words_encoder
+
 RLTILES = Path(__file__).parent.parent / "data" / "rltiles"
-
-
-def bag_of_words(captions: list[str]) -> np.ndarray:
-    """A stand-in for MiniLM in these tests: each word adds a fixed random direction."""
-    out = np.zeros((len(captions), 384), np.float32)
-    for row, caption in enumerate(captions):
-        for word in caption.replace(",", " ").split():
-            seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big")
-            out[row] += np.random.default_rng(seed).standard_normal(384)
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 TINY = {
@@ -47,7 +37,9 @@ def one_thread() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sprites = data.read_sprites(RLTILES, heldout=0.3)
-    return data.write_cache(sprites, bag_of_words, tmp_path_factory.mktemp("c") / "c.safetensors")
+    return data.write_cache(
+        sprites, hashed_words_encoder, tmp_path_factory.mktemp("c") / "c.safetensors"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +90,24 @@ def test_a_run_ends_with_weights_grid_and_report(resumed: tuple[Path, dict, dict
     assert 0 <= ev["real_top1"] <= 1
     assert 0 <= ev["generated_top1"] <= 1
     assert ev["nearest_generated"] > 0
+
+
+def test_the_weights_a_run_writes_load_in_the_engine(
+    resumed: tuple[Path, dict, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the trainer writes is what ``Engine.load`` reads (as a retrained file)."""
+    from dgx_pixels.engine import Engine
+    from dgx_pixels.engine._builtin import _engine, _text
+    from dgx_pixels.request import GenerationRequest
+
+    out, _, _ = resumed
+    monkeypatch.setenv(_engine.WEIGHTS_ENV, str(out / trainer.WEIGHTS))
+    monkeypatch.setattr(_text, "encode_prompts", hashed_words_encoder)
+    engine = Engine.load("builtin:sprites-32", device="cpu")
+    request = GenerationRequest("wolf, animals, monster", seed=0, steps=3, model=engine.model_id)
+    [result] = engine.generate([request])
+    assert result.images[0].sprite.size == (32, 32)
+    assert result.model["metadata"]["steps"] == "10"
 
 
 def test_resume_refuses_another_recipe(cache: Path, resumed: tuple[Path, dict, dict]) -> None:

@@ -18,6 +18,7 @@ that run every convolution of the UNet and the VAE pads circularly
 
 from __future__ import annotations
 
+from dgx_pixels.engine._backend import Backend
 from dgx_pixels.engine._checks import check_request
 from dgx_pixels.engine._device import MEMORY_PLANS, MemoryPlan
 from dgx_pixels.engine._engine import Engine
@@ -30,6 +31,7 @@ from dgx_pixels.engine.models import ModelSpec, resolve_model
 __all__ = [
     "MEMORY_PLANS",
     "SCHEDULERS",
+    "Backend",
     "DrawingSize",
     "Engine",
     "GeneratedImage",

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from dgx_pixels.engine._backend import Backend
 from dgx_pixels.engine._engine import Engine
+from dgx_pixels.errors import RequestError
 from dgx_pixels.request import GenerationRequest
 
 __all__ = ["BenchCase", "BenchResult", "CaseResult", "Measurement", "default_cases", "run_bench"]
@@ -95,7 +97,7 @@ def default_cases(native_side: int, *, steps: int = 30) -> list[BenchCase]:
 
 
 def run_bench(
-    engine: Engine,
+    engine: Backend,
     cases: list[BenchCase],
     *,
     repeats: int = 3,
@@ -105,6 +107,12 @@ def run_bench(
     """Time every case on ``engine`` and on the baseline pipeline, alternating per case."""
     from dgx_pixels.engine._engine import _versions
 
+    if not isinstance(engine, Engine):  # another backend: no diffusers pipeline to race
+        raise RequestError(
+            f"bench races an SDXL engine against plain diffusers; {engine.model_id} has no "
+            "such baseline (for the built-in model: benchmarks/builtin_sampling.py)",
+            option="model",
+        )
     baseline = _baseline_pipeline(engine)
     results = []
     for case in cases:

@@ -48,6 +48,10 @@ def check_request(request: GenerationRequest, model: ModelSpec | None = None) ->
 def prepare_request(request: GenerationRequest, model: ModelSpec | None = None) -> PreparedRequest:
     """Check ``request`` (see :func:`check_request`) and prepare its inputs."""
     spec = model or resolve_model(request.model)
+    if spec.kind == "builtin":  # its own options: a 32x32 drawing, its own samplers
+        from dgx_pixels.engine._builtin._requests import prepare_builtin_request
+
+        return prepare_builtin_request(request, spec)
     # 1. Scheduler and drawing size.
     scheduler = canonical_scheduler(request.scheduler)
     drawing = drawing_size(request.size, spec, override=request.drawing_size)

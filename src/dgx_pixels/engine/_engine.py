@@ -1,5 +1,9 @@
 """The engine: one warm SDXL pipeline, requests in, sprites out.
 
+``Engine.load`` is also where every backend starts: a ``builtin:*`` id loads the
+built-in model's engine instead (``engine/_builtin``), which shares this module's
+batch checks (:func:`prepare_batch`) and pixel post-processing (:func:`finish_results`).
+
 ``Engine.load`` is slow (it loads weights); ``Engine.generate`` runs a batch
 of requests that share a :meth:`Engine.batch_key`. Progress is reported
 through ``on_step`` and the run stops within one denoising step of
@@ -22,6 +26,7 @@ from typing import Any
 from PIL import Image
 
 from dgx_pixels import __version__
+from dgx_pixels.engine._backend import Backend
 from dgx_pixels.engine._checks import PreparedRequest, effective_loras, pixel_spec, prepare_request
 from dgx_pixels.engine._device import Placement, choose_memory, place
 from dgx_pixels.engine._loading import check_available, load_pipeline, quiet_libraries
@@ -42,7 +47,7 @@ from dgx_pixels.errors import (
 )
 from dgx_pixels.request import GenerationRequest, LoraRef
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Item", "finish_results", "prepare_batch"]
 
 
 class _Stop(Exception):
@@ -50,7 +55,7 @@ class _Stop(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Item:
+class Item:
     """One image to draw: which request it belongs to and its inputs."""
 
     index: int
@@ -91,8 +96,12 @@ class Engine:
         dtype: str | None = None,
         memory: str | None = None,
         max_batch: int | None = None,
-    ) -> Engine:
+    ) -> Backend:
         """Load ``model_id`` (see :mod:`dgx_pixels.engine.models`) onto a device.
+
+        Returns an :class:`Engine` for an SDXL model and the built-in model's own
+        :class:`~dgx_pixels.engine.Backend` for ``builtin:*`` (which takes no
+        ``memory`` plan: it is a few MB).
 
         ``device``: ``auto`` (default), ``cuda[:N]``, ``mps`` or ``cpu``;
         ``dtype``: ``auto``, ``fp32``, ``fp16`` or ``bf16``; ``memory``:
@@ -101,8 +110,14 @@ class Engine:
         :class:`ModelNotFoundError` when the model is not available and
         :class:`ModelError` when it cannot be loaded.
         """
-        # 1. What and where.
+        # 1. What and where (the built-in model has a backend of its own).
         spec = resolve_model(model_id)
+        if spec.kind == "builtin":
+            from dgx_pixels.engine._builtin._engine import BuiltinEngine
+
+            return BuiltinEngine.load(
+                spec, device=device, dtype=dtype, memory=memory, max_batch=max_batch
+            )
         check_available(spec)
         placement = place(device, dtype)
         weights = spec.weights_gib_16
@@ -242,22 +257,7 @@ class Engine:
         # 1. Check the batch and each request.
         if self._pipe is None:
             raise ModelError(f"the engine for {self._spec.id} was closed")
-        if not requests:
-            raise RequestError("generate needs at least one request")
-        for request in requests:
-            if request.model != self._spec.id:
-                raise RequestError(
-                    f"request is for model {request.model!r} but this engine has "
-                    f"{self._spec.id!r} loaded",
-                    option="model",
-                )
-        keys = {self.batch_key(r) for r in requests}
-        if len(keys) > 1:
-            raise RequestError(
-                "requests in one batch must share size, steps, scheduler, "
-                "guidance, LoRAs and image inputs"
-            )
-        prepared = [prepare_request(r, self._spec) for r in requests]
+        prepared = prepare_batch(requests, self._spec, self.batch_key)
         first = prepared[0]
         # 2. Set up the pipeline: variant, scheduler, LoRAs.
         loras = self._activate_loras(effective_loras(first.request, self._spec))
@@ -269,52 +269,19 @@ class Engine:
         pipe = self._variant(mode)
         pipe.scheduler = make_scheduler(first.scheduler, self._base_scheduler_config)
         # 3. Draw, in chunks of at most max_batch images.
-        items = [_Item(i, p, seed) for i, p in enumerate(prepared) for seed in p.request.seeds()]
+        items = [Item(i, p, seed) for i, p in enumerate(prepared) for seed in p.request.seeds()]
         chunks = [items[i : i + self._max_batch] for i in range(0, len(items), self._max_batch)]
         raws: list[Image.Image] = []
         progress = _Progress(len(chunks), started, on_step, interrupt)
         for chunk in chunks:
             raws.extend(self._draw(pipe, mode, chunk, progress))
-        draw_s = time.perf_counter() - started
-        # 4. Pixel post-processing: raw drawings -> true-resolution sprites, the
-        #    images of one request sharing one palette.
-        post_start = time.perf_counter()
-        images: list[list[GeneratedImage]] = [[] for _ in prepared]
-        specs = []
-        for i, p in enumerate(prepared):
-            drawn = [
-                (item.seed, raw) for item, raw in zip(items, raws, strict=True) if item.index == i
-            ]
-            spec = _sprite_spec(p.request, [raw for _, raw in drawn])
-            specs.append(spec.to_dict())
-            for seed, raw in drawn:
-                images[i].append(
-                    GeneratedImage(seed, _to_sprite(raw, spec, p.request.seamless), raw)
-                )
-        postprocess_s = time.perf_counter() - post_start
-        # 5. Results.
-        timings = Timings(time.perf_counter() - started, draw_s, postprocess_s, len(items))
-        versions = _versions()
+        # 4. Sprites and results.
         lora_info = [LoraInfo(f.ref.id, f.ref.weight, f.path.name, f.sha256) for f in loras]
-        return [
-            GenerationResult(
-                request=p.request,
-                images=images[i],
-                timings=timings,
-                drawing_size=(p.drawing.width, p.drawing.height),
-                factor=p.drawing.factor,
-                scheduler=p.scheduler,
-                device=self._placement.description,
-                dtype=self._placement.dtype_name,
-                model=dict(self._model_info),
-                loras=lora_info,
-                versions=versions,
-                pixel_spec=specs[i],
-            )
-            for i, p in enumerate(prepared)
-        ]
+        return finish_results(
+            prepared, items, raws, started, self._placement, self._model_info, lora_info
+        )
 
-    def _draw(self, pipe: Any, mode: str, chunk: list[_Item], progress: _Progress) -> list[Any]:
+    def _draw(self, pipe: Any, mode: str, chunk: list[Item], progress: _Progress) -> list[Any]:
         import torch
 
         progress.check()
@@ -402,6 +369,72 @@ class Engine:
         elif self._loaded_adapters:
             self._pipe.disable_lora()
         return files
+
+
+def prepare_batch(
+    requests: Sequence[GenerationRequest],
+    spec: ModelSpec,
+    batch_key: Callable[[GenerationRequest], Hashable],
+) -> list[PreparedRequest]:
+    """Check that ``requests`` are one batch for the model ``spec`` and prepare each."""
+    if not requests:
+        raise RequestError("generate needs at least one request")
+    for request in requests:
+        if request.model != spec.id:
+            raise RequestError(
+                f"request is for model {request.model!r} but this engine has {spec.id!r} loaded",
+                option="model",
+            )
+    keys = {batch_key(r) for r in requests}
+    if len(keys) > 1:
+        raise RequestError(
+            "requests in one batch must share size, steps, scheduler, "
+            "guidance, LoRAs and image inputs"
+        )
+    return [prepare_request(r, spec) for r in requests]
+
+
+def finish_results(
+    prepared: Sequence[PreparedRequest],
+    items: Sequence[Item],
+    raws: Sequence[Image.Image],
+    started: float,
+    placement: Placement,
+    model_info: dict[str, Any],
+    lora_info: list[LoraInfo],
+) -> list[GenerationResult]:
+    """Raw drawings (one per item) -> true-resolution sprites by the pixel toolkit, the
+    images of one request sharing one palette, and one result per request."""
+    draw_s = time.perf_counter() - started
+    post_start = time.perf_counter()
+    images: list[list[GeneratedImage]] = [[] for _ in prepared]
+    specs = []
+    for i, p in enumerate(prepared):
+        drawn = [(item.seed, raw) for item, raw in zip(items, raws, strict=True) if item.index == i]
+        spec = _sprite_spec(p.request, [raw for _, raw in drawn])
+        specs.append(spec.to_dict())
+        for seed, raw in drawn:
+            images[i].append(GeneratedImage(seed, _to_sprite(raw, spec, p.request.seamless), raw))
+    postprocess_s = time.perf_counter() - post_start
+    timings = Timings(time.perf_counter() - started, draw_s, postprocess_s, len(items))
+    versions = _versions()
+    return [
+        GenerationResult(
+            request=p.request,
+            images=images[i],
+            timings=timings,
+            drawing_size=(p.drawing.width, p.drawing.height),
+            factor=p.drawing.factor,
+            scheduler=p.scheduler,
+            device=placement.description,
+            dtype=placement.dtype_name,
+            model=dict(model_info),
+            loras=lora_info,
+            versions=versions,
+            pixel_spec=specs[i],
+        )
+        for i, p in enumerate(prepared)
+    ]
 
 
 def _lora_key(ref: LoraRef) -> tuple[str, int, int]:

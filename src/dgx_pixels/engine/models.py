@@ -3,6 +3,9 @@
 Importing this module is cheap (no torch): the CLI resolves and checks ids
 before it loads anything. An id is one of
 
+* the built-in model, ``builtin:sprites-32``: a small diffusion model of our own
+  that draws 32x32 RGBA sprites on a CPU in seconds (weights in the package once
+  trained; see docs/builtin-model.md);
 * a random-weight model, ``random:sdxl-tiny`` (CPU, seconds, for tests) or
   ``random:sdxl`` (real SDXL shapes, for GPU benchmarks), built from configs
   held here as Python data, never downloaded;
@@ -30,6 +33,7 @@ from dgx_pixels.errors import ModelError, ModelNotFoundError
 from dgx_pixels.request import LoraRef
 
 __all__ = [
+    "BUILTIN_MODELS",
     "KNOWN_LORA_FILES",
     "PRESETS",
     "RANDOM_MODELS",
@@ -40,7 +44,7 @@ __all__ = [
     "resolve_model",
 ]
 
-ModelKind = Literal["random", "hub", "folder", "file"]
+ModelKind = Literal["builtin", "random", "hub", "folder", "file"]
 
 #: The SDXL base model every preset builds on.
 SDXL_BASE = "stabilityai/stable-diffusion-xl-base-1.0"
@@ -124,6 +128,25 @@ RANDOM_MODELS: dict[str, ModelSpec] = {
     ),
 }
 
+#: Our own models, not SDXL: ``name -> spec``. They draw at one size (``native_side``,
+#: which is also the largest sprite), take no LoRAs and load through their own backend
+#: (``engine/_builtin``).
+BUILTIN_MODELS: dict[str, ModelSpec] = {
+    "builtin:sprites-32": ModelSpec(
+        id="builtin:sprites-32",
+        kind="builtin",
+        source="sprites-32",
+        native_side=32,
+        min_side=32,
+        max_side=32,
+        multiple=32,
+        cross_attention_dim=0,
+        fast_lora=None,
+        weights_gib_16=0.03,
+        description="our own 32x32 sprite model: CPU, offline, seconds (trained on DCSS sprites)",
+    ),
+}
+
 #: Named presets: ``name -> spec``.
 PRESETS: dict[str, ModelSpec] = {
     "pixel-art-xl": ModelSpec(
@@ -160,6 +183,11 @@ def resolve_model(model_id: str) -> ModelSpec:
     text = model_id.strip()
     if not text:
         raise ModelError("model id must not be empty")
+    if text.startswith("builtin:"):
+        if text not in BUILTIN_MODELS:
+            known = ", ".join(sorted(BUILTIN_MODELS))
+            raise ModelNotFoundError(f"unknown built-in model {text!r}; known: {known}", model=text)
+        return BUILTIN_MODELS[text]
     if text.startswith("random:"):
         if text not in RANDOM_MODELS:
             known = ", ".join(sorted(RANDOM_MODELS))
@@ -191,7 +219,7 @@ def _resolve_path_or_hub(text: str) -> ModelSpec:
         return ModelSpec(id=text, kind="folder", source=str(path.resolve()))
     if _looks_like_hub_id(text):
         return ModelSpec(id=text, kind="hub", source=text)
-    known = ", ".join([*sorted(PRESETS), *sorted(RANDOM_MODELS)])
+    known = ", ".join([*sorted(PRESETS), *sorted(BUILTIN_MODELS), *sorted(RANDOM_MODELS)])
     raise ModelNotFoundError(
         f"unknown model {text!r}: not a preset ({known}), a hub id owner/name, "
         "a diffusers folder or a .safetensors file",

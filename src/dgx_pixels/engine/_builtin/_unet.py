@@ -66,10 +66,14 @@ class UNetConfig:
         return cls(**raw)
 
 
-#: ``full`` is the model that ships (19.3M parameters, 4.6 GFLOP a sprite a step: the
-#: parameters sit at 16x16 and 8x8, where they cost little); ``tiny`` is for tests.
+#: ``full`` is the model that ships: 12.7M parameters for 1.06 GFLOP a sprite a step. Its
+#: parameters sit at 8x8 and 4x4 (256 channels), where they cost little; the 32x32 level,
+#: where every FLOP is paid 16 times over, is 32 channels wide with one block a level and
+#: attention only at 8x8 and 4x4. That is 4.4x less work than the first design
+#: (``UNetConfig()``: 19.3M, 4.6 GFLOP), for 16 sprites in seconds on two CPU cores.
+#: ``tiny`` is for tests.
 PRESETS = {
-    "full": UNetConfig(),
+    "full": UNetConfig(channels=32, multipliers=(1, 2, 4, 8), blocks=1, attention_levels=(2, 3)),
     "tiny": UNetConfig(
         channels=16, multipliers=(1, 2), blocks=1, attention_levels=(1,), heads=2,
         context_tokens=2, groups=8,
