@@ -109,6 +109,25 @@ def test_an_ink_drifting_across_the_picture_stays_one_ink() -> None:
     assert np.abs(np.asarray(result.image)[..., :3].astype(int) - truth).max() <= 3
 
 
+def test_rows_drawn_half_a_cell_off_are_read_where_they_were_drawn() -> None:
+    # Blocks on two lattices: a band of rows drawn half a cell to the right.
+    # Read on the picture's lattice, each of its cells mixed two of the sprite's.
+    # The art runs on across the band (columns of one ink, a few odd cells),
+    # which tells the side the band was drawn to.
+    rng = np.random.default_rng(7)
+    inks = np.array([(200, 40, 40), (40, 40, 200), (60, 160, 60), (230, 210, 90)], np.uint8)
+    index = np.broadcast_to(rng.integers(0, 4, 24), (24, 24)).copy()
+    odd = rng.random((24, 24)) < 0.1
+    index[odd] = rng.integers(0, 4, int(odd.sum()))
+    truth = inks[index]
+    big = truth.repeat(12, axis=0).repeat(12, axis=1)
+    big[96:180, 6:] = big[96:180, :-6].copy()
+    result = restore(Image.fromarray(big))
+    assert result.image.size == (24, 24)
+    out = np.asarray(result.image)[..., :3]
+    assert np.array_equal(out, truth)
+
+
 def test_alpha_is_taken_per_cell() -> None:
     truth = sprite("bardiche.png")
     big = truth.resize((32 * 8, 32 * 8), Image.Resampling.NEAREST)

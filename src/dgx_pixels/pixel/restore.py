@@ -28,7 +28,7 @@ from PIL import Image
 
 from dgx_pixels.errors import InputError, NoGridError
 from dgx_pixels.pixel._arrays import check_size, pixels_array
-from dgx_pixels.pixel._cells import read_cells, size_from_scale
+from dgx_pixels.pixel._cells import read_cells, read_shifted_rows, size_from_scale
 from dgx_pixels.pixel._inks import merge_inks as _merge_inks
 from dgx_pixels.pixel.grid import Grid, detect_grid
 from dgx_pixels.pixel.palette import MAX_COLOURS, Palette
@@ -150,6 +150,8 @@ def restore(
 
     # 3. One robust colour per cell, then one colour per ink.
     cells, noise = read_cells(rgba, grid.xs, grid.ys)
+    if size is None:  # a detected grid: some rows may be drawn half a cell off
+        cells = read_shifted_rows(rgba, grid.xs, grid.ys, cells)
     inks = None
     if merge_inks:
         cells, inks = _merge_inks(cells, noise)
