@@ -135,9 +135,10 @@ def read_shifted_rows(
     if bounds.size < 3:
         return cells
     centres = (np.asarray(ys[:-1]) + np.asarray(ys[1:])) // 2
-    lines = rgba[np.stack([centres, np.maximum(centres - 1, ys[:-1])], axis=1).reshape(-1)]
-    lines = lines.astype(np.int16)
-    profile = np.abs(np.diff(lines, axis=1)).sum(axis=2).reshape(len(centres), 2, -1).sum(axis=1)
+    lines = rgba[centres]
+    step = np.maximum(lines[:, :-1], lines[:, 1:])
+    step -= np.minimum(lines[:, :-1], lines[:, 1:])
+    profile = step.sum(axis=2, dtype=np.int32)
     mids = (bounds[:-1] + bounds[1:]) // 2
     on = _peak(profile, bounds[1:-1]).mean(axis=1)
     off = _peak(profile, mids[1:-1]).mean(axis=1)
@@ -169,7 +170,7 @@ def read_shifted_rows(
     return out
 
 
-def _peak(profile: NDArray[np.int64], at: NDArray[np.intp]) -> NDArray[np.float64]:
+def _peak(profile: NDArray[np.int32], at: NDArray[np.intp]) -> NDArray[np.float64]:
     """Each row's edge energy at boundaries ``at``: its largest within a pixel either side."""
     last = profile.shape[1] - 1
     near = [profile[:, np.clip(at - 1 + d, 0, last)] for d in (-1, 0, 1)]

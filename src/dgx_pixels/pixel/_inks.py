@@ -166,19 +166,24 @@ def _join_close(lab: Float, labels: NDArray[np.intp], radius: float) -> NDArray[
     dist[gone, :] = dist[:, gone] = np.inf
     np.fill_diagonal(dist, np.inf)
     parent = np.arange(count)
-    # Closest pair first; only the joined ink's distances change.
-    while count > 1:
-        i, j = divmod(int(np.argmin(dist)), count)
-        if dist[i, j] > radius**2:
+    # Only the inks with a close neighbour take part (most have none); closest
+    # pair first, and only the joined ink's distances change.
+    near = np.flatnonzero((dist <= radius**2).any(axis=1))
+    dist = dist[np.ix_(near, near)]
+    dead = np.zeros(near.size, dtype=bool)
+    while near.size > 1:
+        a, b = divmod(int(np.argmin(dist)), near.size)
+        if dist[a, b] > radius**2:
             break
+        i, j = int(near[a]), int(near[b])
         sums[i] += sums[j]
         mass[i] += mass[j]
         parent[parent == j] = i
-        gone[j] = True
         centres[i] = sums[i] / mass[i]
-        row = centres - centres[i]
-        dist[i, :] = dist[:, i] = np.einsum("ij,ij->i", row, row)
-        dist[gone, :] = dist[:, gone] = np.inf
-        dist[i, i] = np.inf
+        row = centres[near] - centres[i]
+        dead[b] = True
+        dist[a, :] = dist[:, a] = np.where(dead, np.inf, np.einsum("ij,ij->i", row, row))
+        dist[b, :] = dist[:, b] = np.inf
+        dist[a, a] = np.inf
     out: NDArray[np.intp] = np.unique(parent, return_inverse=True)[1].reshape(-1)[labels]
     return out
