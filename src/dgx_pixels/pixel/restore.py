@@ -4,8 +4,9 @@ Image generators draw pixel art as large pictures: a 32x32 sprite becomes a
 1024x1024 image whose cells are about 32 px, blurred at their edges, noisy,
 JPEG-compressed, drifting in colour and not always the same size. ``restore``
 finds the cell grid (or takes a known size or scale), reads one colour per
-cell robustly from the cell's centre, and merges the colours that are one ink
-under the noise, so the sprite comes back with the artist's palette.
+cell robustly from the cell's centre (a band of rows drawn half a cell off
+the grid is read where it was drawn), and merges the colours that are one
+ink under the noise, so the sprite comes back with the artist's palette.
 
 >>> from PIL import Image
 >>> sprite = Image.new("RGBA", (4, 3), (200, 40, 40, 255))
