@@ -144,8 +144,6 @@ AGREE = 0.05
 #: confident axis fitted again from starts ``RESTART`` either side (:func:`_restarted`).
 NEAR_SQUARE = 0.01
 RESTART = 0.02
-#: A restart whose cells come out this close to the first fit's found that fit again.
-SAME_PERIOD = 0.002
 #: A picture scaled up by a whole factor after it was drawn (:func:`_upscaled`):
 #: factors tried, the share of the edge energy that must sit on the factor's
 #: lattice, and the least cell size (px of the smaller picture), count of cells
@@ -284,11 +282,9 @@ def _restarted(fit: AxisFit, profile: Float, length: int) -> AxisFit:
     settle on the other, and the most coherent fit is kept.
     """
     best = fit
-    excess = profile - float(np.median(profile))
     for start in (fit.period * (1 - RESTART), fit.period * (1 + RESTART)):
-        # The raw profile only: JPEG's lattice was dealt with by the first fit.
-        other = _fit(excess, length, (start, start), other_than=fit.period)
-        if other is not None and other.confidence > best.confidence:
+        other = fit_axis(profile, length, periods=(start, start))
+        if other.confidence > best.confidence:
             best = other
     return best
 
@@ -531,19 +527,8 @@ def _block_sized(period: float) -> bool:
     return any(abs(period - size) <= 0.005 * size for size in (8.0, 16.0))
 
 
-def _fit(
-    excess: Float,
-    length: int,
-    periods: tuple[float, float] | None,
-    *,
-    other_than: float | None = None,
-) -> AxisFit | None:
-    """Period, boundaries and confidence for one profile; None without a period.
-
-    ``other_than``: None as well when the refined cell size comes out within
-    ``SAME_PERIOD`` of it (a fit that is already known; its confidence, the
-    costly part, is not worked out).
-    """
+def _fit(excess: Float, length: int, periods: tuple[float, float] | None) -> AxisFit | None:
+    """Period, boundaries and confidence for one profile; None without a period."""
     # A range of one value is a known cell size: nothing to estimate.
     fixed = periods is not None and periods[0] == periods[1]
     period = (
@@ -554,8 +539,6 @@ def _fit(
     signal = _signal(excess, length, period)
     bounds = _boundaries(signal, period)
     period, bounds = _refine(signal, bounds, period)
-    if other_than is not None and abs(period / other_than - 1) <= SAME_PERIOD:
-        return None
     confidence = _confidence(excess, bounds, period)
     kept = _keep_edge_cells(bounds, length, period)
     if len(kept) < 2:
