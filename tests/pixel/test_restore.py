@@ -93,6 +93,41 @@ def test_a_black_outline_and_a_dark_ramp_under_noise_keep_their_inks() -> None:
     assert np.abs(np.asarray(result.image)[..., :3].astype(int) - truth).max() <= 3
 
 
+def test_an_ink_drifting_across_the_picture_stays_one_ink() -> None:
+    # A colour drift takes one ink across the picture over more than the
+    # merging distance: it found two leaders, and k-means settled them on the
+    # ink's two halves, 2-3 units apart, so one ink came back as two.
+    rng = np.random.default_rng(5)
+    inks = np.array([(150, 110, 40), (40, 60, 160)], np.uint8)
+    truth = inks[rng.integers(0, 2, (24, 24))]
+    drift = np.linspace(-5.0, 5.0, 24 * 12)[None, :, None] * np.array([1.0, 0.8, 0.3])
+    big = truth.repeat(12, axis=0).repeat(12, axis=1) + drift + rng.normal(0, 2, (288, 288, 3))
+    picture = Image.fromarray(np.clip(np.rint(big), 0, 255).astype(np.uint8))
+    result = restore(picture, size=(24, 24))
+    assert result.inks is not None
+    assert len(result.inks) == 2
+    assert np.abs(np.asarray(result.image)[..., :3].astype(int) - truth).max() <= 3
+
+
+def test_rows_drawn_half_a_cell_off_are_read_where_they_were_drawn() -> None:
+    # Blocks on two lattices: a band of rows drawn half a cell to the right.
+    # Read on the picture's lattice, each of its cells mixed two of the sprite's.
+    # The art runs on across the band (columns of one ink, a few odd cells),
+    # which tells the side the band was drawn to.
+    rng = np.random.default_rng(7)
+    inks = np.array([(200, 40, 40), (40, 40, 200), (60, 160, 60), (230, 210, 90)], np.uint8)
+    index = np.broadcast_to(rng.integers(0, 4, 24), (24, 24)).copy()
+    odd = rng.random((24, 24)) < 0.1
+    index[odd] = rng.integers(0, 4, int(odd.sum()))
+    truth = inks[index]
+    big = truth.repeat(12, axis=0).repeat(12, axis=1)
+    big[96:180, 6:] = big[96:180, :-6].copy()
+    result = restore(Image.fromarray(big))
+    assert result.image.size == (24, 24)
+    out = np.asarray(result.image)[..., :3]
+    assert np.array_equal(out, truth)
+
+
 def test_alpha_is_taken_per_cell() -> None:
     truth = sprite("bardiche.png")
     big = truth.resize((32 * 8, 32 * 8), Image.Resampling.NEAREST)

@@ -58,6 +58,12 @@ lattices, some drawn half a cell off, and that axis takes every other boundary
 of its fit, the set that meets the picture's ends in whole cells
 (:func:`_halves`, :func:`_every_other`).
 
+Two axes whose cells nearly agree but not quite (1-5 % apart) have the less
+confident one fitted again from starts 2 % either side of its cell size
+(:func:`_restarted`): cells that vary across a generator's picture can give
+an axis two spacings that each refine to themselves (46 rows or 48), and the
+more coherent one is kept.
+
 A picture scaled up by a whole factor after it was drawn (a generator's 5.5 px
 cells scaled 2x) has every edge on the factor's lattice, a stronger grid than
 its real cells. When both axes hold nearly all their edge energy there, the
@@ -134,6 +140,10 @@ BANDS = 8
 SPLIT = 0.3
 #: Two axes that found their cell sizes on their own, this close, back each other.
 AGREE = 0.05
+#: Two axes' cells further apart than this (but within ``AGREE``) have the less
+#: confident axis fitted again from starts ``RESTART`` either side (:func:`_restarted`).
+NEAR_SQUARE = 0.01
+RESTART = 0.02
 #: A picture scaled up by a whole factor after it was drawn (:func:`_upscaled`):
 #: factors tried, the share of the edge energy that must sit on the factor's
 #: lattice, and the least cell size (px of the smaller picture), count of cells
@@ -242,7 +252,11 @@ def fit_axes(
             return _scaled(small[0], factor, width), _scaled(small[1], factor, height)
     fx, fy = fit_axis(along_x, width), fit_axis(along_y, height)
     if 1 / MAX_ASPECT <= fx.period / fy.period <= MAX_ASPECT:
-        return fx, fy
+        if not NEAR_SQUARE < abs(fx.period / fy.period - 1) <= AGREE:
+            return fx, fy
+        if fx.confidence < fy.confidence:
+            return _restarted(fx, along_x, width), fy
+        return fx, _restarted(fy, along_y, height)
     # Blocks on two lattices: the finer axis found half the other's cells, its
     # every other boundary weak (the half-cell edges of some blocks).
     if _halves(fx, fy, along_x, rgba, 0):
@@ -255,6 +269,24 @@ def fit_axes(
     if refit_x:
         return _near(fx, fy.period, along_x, width), fy
     return fx, _near(fy, fx.period, along_y, height)
+
+
+def _restarted(fit: AxisFit, profile: Float, length: int) -> AxisFit:
+    """``fit``, or the axis fitted from a cell size ``RESTART`` either side when more coherent.
+
+    Cells that vary across the picture (21.3 px at the top, 21.9 in the
+    middle) can give an axis two spacings that each refine to themselves,
+    46 rows or 48. Two axes whose cells nearly agree, but not quite
+    (``NEAR_SQUARE`` to ``AGREE`` apart), hint that the less confident one
+    settled on the wrong one: started a little either side, its fit may
+    settle on the other, and the most coherent fit is kept.
+    """
+    best = fit
+    for start in (fit.period * (1 - RESTART), fit.period * (1 + RESTART)):
+        other = fit_axis(profile, length, periods=(start, start))
+        if other.confidence > best.confidence:
+            best = other
+    return best
 
 
 def _upscaled(along_x: Float, along_y: Float, width: int, height: int) -> int:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from dgx_pixels.errors import InputError
 
-__all__ = ["SAMPLES", "read_cells", "sample_cells", "size_from_scale"]
+__all__ = ["SAMPLES", "read_cells", "read_shifted_rows", "sample_cells", "size_from_scale"]
 
 #: Samples per axis and cell (at most): 8 x 8 = 64 pixels per cell.
 SAMPLES = 8
@@ -25,6 +25,9 @@ SAMPLES = 8
 INNER = 0.5
 #: Cells whose spread :func:`cell_noise` measures (at most; evenly spread).
 NOISE_CELLS = 256
+#: A row of cells whose column edges sit mid-cell, with this many times the
+#: edge energy they have on the grid's boundaries, was drawn half a cell off.
+SHIFTED = 2.0
 
 
 def _samples_per_axis(bounds: Sequence[int]) -> int:
@@ -110,6 +113,69 @@ def read_cells(
     chosen = patch[some, :, :3].astype(np.float64)
     deviation = np.mean(np.abs(chosen - median[some, None, :3]), axis=(1, 2))
     return out, float(np.median(deviation))
+
+
+def read_shifted_rows(
+    rgba: NDArray[np.uint8], xs: Sequence[int], ys: Sequence[int], cells: NDArray[np.uint8]
+) -> NDArray[np.uint8]:
+    """``cells`` with the rows of cells drawn half a cell off read where they were drawn.
+
+    Some generators draw a band of rows half a cell to one side of the
+    picture's lattice (blocks on two lattices). Read on the lattice, each of
+    those cells mixes two of the sprite's. A row is shifted when, on two
+    lines through its cells' centres, the column edges sit mid-cell: their
+    energy there is over ``SHIFTED`` times their energy on the boundaries.
+    Such rows are read again with the column boundaries half a cell to the
+    right and to the left, and each band of them keeps the side whose colours
+    continue the rows above and below it (the art is continuous; the wrong
+    side reads every cell one column off).
+    """
+    bounds = np.asarray(xs)
+    width = rgba.shape[1]
+    if bounds.size < 3:
+        return cells
+    centres = (np.asarray(ys[:-1]) + np.asarray(ys[1:])) // 2
+    lines = rgba[centres]
+    step = np.maximum(lines[:, :-1], lines[:, 1:])
+    step -= np.minimum(lines[:, :-1], lines[:, 1:])
+    profile = step.sum(axis=2, dtype=np.int32)
+    mids = (bounds[:-1] + bounds[1:]) // 2
+    on = _peak(profile, bounds[1:-1]).mean(axis=1)
+    off = _peak(profile, mids[1:-1]).mean(axis=1)
+    shifted = off > SHIFTED * np.maximum(on, 1.0)
+    if not shifted.any():
+        return cells
+    out = cells.copy()
+    half = round(float(np.mean(np.diff(bounds))) / 2)
+    rows = np.flatnonzero(shifted)
+    # Bands: runs of consecutive shifted rows.
+    for band in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1):
+        top, bottom = int(band[0]), int(band[-1]) + 1
+        sub = ys[top : bottom + 1]
+        near = [r for r in (top - 1, bottom) if 0 <= r < len(centres) and not shifted[r]]
+        best: tuple[float, NDArray[np.uint8]] | None = None
+        for moved in (np.minimum(bounds + half, width), np.maximum(bounds - half, 0)):
+            if np.any(np.diff(moved) <= 0):
+                continue
+            again = read_cells(rgba, moved.tolist(), sub)[0]
+            edge = [again[0] if r < top else again[-1] for r in near]
+            cost = sum(
+                float(np.abs(e.astype(np.int16) - cells[r].astype(np.int16)).mean())
+                for e, r in zip(edge, near, strict=True)
+            )
+            if best is None or cost < best[0]:
+                best = (cost, again)
+        if best is not None:
+            out[top:bottom] = best[1]
+    return out
+
+
+def _peak(profile: NDArray[np.int32], at: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Each row's edge energy at boundaries ``at``: its largest within a pixel either side."""
+    last = profile.shape[1] - 1
+    near = [profile[:, np.clip(at - 1 + d, 0, last)] for d in (-1, 0, 1)]
+    out: NDArray[np.float64] = np.maximum.reduce(near).astype(np.float64)
+    return out
 
 
 def size_from_scale(scale: float, image_size: tuple[int, int]) -> tuple[int, int]:

@@ -31,7 +31,14 @@ with its ink's colour:
 2. **Inks.** Colours are binned in CIELAB (bins of half that distance); from
    the most common bin down, a bin further than that distance from every ink
    found so far starts a new one. A round of k-means over the cells (as
-   many means as inks were found) then settles each ink's centre.
+   many means as inks were found) then settles each ink's centre, and
+   inks whose centres settled closer than ``JOIN`` of that distance are
+   joined (:func:`_join_close`): a drift takes one ink wider than the
+   distance, two leaders share it, and k-means puts them on its two halves.
+   On the hard level (seed 0, 60 sprites) this took the sprites within 1.3x
+   of the true count of inks from 84.5 % to 91.4 % (seed 1, 100 sprites:
+   85 to 88 %; low-contrast, seed 1: 83 to 89 %), pixels on their ink 95.6
+   and 95.5 %; joining at the whole distance merged real shades (0.9: 86 %).
 3. **Colours.** Each ink's colour is the mean sRGB of its cells, so an ink
    whose cells are all one colour keeps that colour exactly, and a drift that
    brightens one side and darkens the other averages out.
@@ -65,6 +72,8 @@ SAME_INK = 3.5
 CLEAN = 0.05
 #: k-means rounds after the first grouping.
 ROUNDS = 1
+#: Inks whose settled centres are closer than this share of ``SAME_INK`` are one.
+JOIN = 0.8
 
 
 def merge_inks(cells: U8, noise: float) -> tuple[U8, U8]:
@@ -136,4 +145,45 @@ def _group(lab: Float, radius: float) -> NDArray[np.intp]:
         used = weight > 0
         centres = sums[used] / weight[used, None]
         labels = nearest(lab, centres)
-    return labels
+    return _join_close(lab, labels, JOIN * radius)
+
+
+def _join_close(lab: Float, labels: NDArray[np.intp], radius: float) -> NDArray[np.intp]:
+    """Join the inks whose centres ended up closer than ``radius``, closest pair first.
+
+    The leaders are ``radius`` apart, but an ink spread wider than that (a
+    colour drift across the picture takes one ink over 4-6 units) gets two
+    leaders, and k-means then settles them on its two halves, 2-3 units
+    apart: one ink counted twice. Inks that are really apart stay so.
+    """
+    count = int(labels.max()) + 1
+    mass = np.bincount(labels, minlength=count).astype(np.float64)
+    sums = np.stack([np.bincount(labels, lab[:, c], count) for c in range(3)], axis=1)
+    centres = sums / np.maximum(mass, 1.0)[:, None]
+    d = centres[:, None, :] - centres[None, :, :]
+    dist = np.einsum("ijk,ijk->ij", d, d)
+    gone = mass == 0  # inks k-means left empty, then the inks joined into others
+    dist[gone, :] = dist[:, gone] = np.inf
+    np.fill_diagonal(dist, np.inf)
+    parent = np.arange(count)
+    # Only the inks with a close neighbour take part (most have none); closest
+    # pair first, and only the joined ink's distances change.
+    near = np.flatnonzero((dist <= radius**2).any(axis=1))
+    dist = dist[np.ix_(near, near)]
+    dead = np.zeros(near.size, dtype=bool)
+    while near.size > 1:
+        a, b = divmod(int(np.argmin(dist)), near.size)
+        if dist[a, b] > radius**2:
+            break
+        i, j = int(near[a]), int(near[b])
+        sums[i] += sums[j]
+        mass[i] += mass[j]
+        parent[parent == j] = i
+        centres[i] = sums[i] / mass[i]
+        row = centres[near] - centres[i]
+        dead[b] = True
+        dist[a, :] = dist[:, a] = np.where(dead, np.inf, np.einsum("ij,ij->i", row, row))
+        dist[b, :] = dist[:, b] = np.inf
+        dist[a, a] = np.inf
+    out: NDArray[np.intp] = np.unique(parent, return_inverse=True)[1].reshape(-1)[labels]
+    return out

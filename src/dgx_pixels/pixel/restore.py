@@ -4,8 +4,9 @@ Image generators draw pixel art as large pictures: a 32x32 sprite becomes a
 1024x1024 image whose cells are about 32 px, blurred at their edges, noisy,
 JPEG-compressed, drifting in colour and not always the same size. ``restore``
 finds the cell grid (or takes a known size or scale), reads one colour per
-cell robustly from the cell's centre, and merges the colours that are one ink
-under the noise, so the sprite comes back with the artist's palette.
+cell robustly from the cell's centre (a band of rows drawn half a cell off
+the grid is read where it was drawn), and merges the colours that are one
+ink under the noise, so the sprite comes back with the artist's palette.
 
 >>> from PIL import Image
 >>> sprite = Image.new("RGBA", (4, 3), (200, 40, 40, 255))
@@ -28,7 +29,7 @@ from PIL import Image
 
 from dgx_pixels.errors import InputError, NoGridError
 from dgx_pixels.pixel._arrays import check_size, pixels_array
-from dgx_pixels.pixel._cells import read_cells, size_from_scale
+from dgx_pixels.pixel._cells import read_cells, read_shifted_rows, size_from_scale
 from dgx_pixels.pixel._inks import merge_inks as _merge_inks
 from dgx_pixels.pixel.grid import Grid, detect_grid
 from dgx_pixels.pixel.palette import MAX_COLOURS, Palette
@@ -150,6 +151,8 @@ def restore(
 
     # 3. One robust colour per cell, then one colour per ink.
     cells, noise = read_cells(rgba, grid.xs, grid.ys)
+    if size is None:  # a detected grid: some rows may be drawn half a cell off
+        cells = read_shifted_rows(rgba, grid.xs, grid.ys, cells)
     inks = None
     if merge_inks:
         cells, inks = _merge_inks(cells, noise)
