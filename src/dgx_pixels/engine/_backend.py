@@ -12,11 +12,12 @@ import threading
 from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol
 
+from dgx_pixels.engine._device import Placement
 from dgx_pixels.engine._types import GenerationResult, StepInfo
 from dgx_pixels.engine.models import ModelSpec
 from dgx_pixels.request import GenerationRequest
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "LoadedModel"]
 
 
 class Backend(Protocol):
@@ -71,3 +72,36 @@ class Backend(Protocol):
         """Let go of the model's memory (a worker unloading it to make room);
         :meth:`generate` then raises ``ModelError``. Closing twice does nothing."""
         ...
+
+
+class LoadedModel:
+    """The members every backend has in the same way, from its resolved model and
+    where it was placed; a backend sets ``_spec`` and ``_placement`` when loaded."""
+
+    _spec: ModelSpec
+    _placement: Placement
+
+    @property
+    def model_id(self) -> str:
+        """The model id this engine was loaded with."""
+        return self._spec.id
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The resolved model."""
+        return self._spec
+
+    @property
+    def device(self) -> str:
+        """The device name, such as ``cuda`` or ``cpu``."""
+        return self._placement.device_name
+
+    @property
+    def dtype(self) -> str:
+        """The number format: ``fp32``, ``fp16`` or ``bf16``."""
+        return self._placement.dtype_name
+
+    @property
+    def device_description(self) -> str:
+        """The device in words: the GPU's name, ``Apple GPU (MPS)`` or ``CPU``."""
+        return self._placement.description

@@ -26,7 +26,7 @@ from typing import Any
 from PIL import Image
 
 from dgx_pixels import __version__
-from dgx_pixels.engine._backend import Backend
+from dgx_pixels.engine._backend import Backend, LoadedModel
 from dgx_pixels.engine._checks import PreparedRequest, effective_loras, pixel_spec, prepare_request
 from dgx_pixels.engine._device import Placement, choose_memory, place
 from dgx_pixels.engine._loading import check_available, load_pipeline, quiet_libraries
@@ -63,7 +63,7 @@ class Item:
     seed: int
 
 
-class Engine:
+class Engine(LoadedModel):
     """A loaded model ready to generate. Create it with :meth:`Engine.load`."""
 
     def __init__(
@@ -143,31 +143,6 @@ class Engine:
         with quiet_libraries():
             engine._activate_loras(spec.loras)
         return engine
-
-    @property
-    def model_id(self) -> str:
-        """The model id this engine was loaded with."""
-        return self._spec.id
-
-    @property
-    def spec(self) -> ModelSpec:
-        """The resolved model."""
-        return self._spec
-
-    @property
-    def device(self) -> str:
-        """The device name, such as ``cuda`` or ``cpu``."""
-        return self._placement.device_name
-
-    @property
-    def dtype(self) -> str:
-        """The number format: ``fp32``, ``fp16`` or ``bf16``."""
-        return self._placement.dtype_name
-
-    @property
-    def device_description(self) -> str:
-        """The device in words: the GPU's name, ``Apple GPU (MPS)`` or ``CPU``."""
-        return self._placement.description
 
     @property
     def base_scheduler_config(self) -> Any:

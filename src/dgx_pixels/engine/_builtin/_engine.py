@@ -26,6 +26,7 @@ from typing import Any
 
 from PIL import Image
 
+from dgx_pixels.engine._backend import LoadedModel
 from dgx_pixels.engine._builtin import _text
 from dgx_pixels.engine._device import Placement, place
 from dgx_pixels.engine._engine import (
@@ -92,7 +93,7 @@ def weights_path() -> Path:
     return path
 
 
-class BuiltinEngine:
+class BuiltinEngine(LoadedModel):
     """The built-in model loaded and ready to generate. Create it with :meth:`load`."""
 
     def __init__(
@@ -154,31 +155,6 @@ class BuiltinEngine:
         if max_batch is None:
             max_batch = _MAX_BATCH_CPU if placement.device_name == "cpu" else _MAX_BATCH_GPU
         return cls(spec, net, placement, info, max_batch, encode)
-
-    @property
-    def model_id(self) -> str:
-        """The model id this engine was loaded with."""
-        return self._spec.id
-
-    @property
-    def spec(self) -> ModelSpec:
-        """The resolved model."""
-        return self._spec
-
-    @property
-    def device(self) -> str:
-        """The device name, such as ``cuda`` or ``cpu``."""
-        return self._placement.device_name
-
-    @property
-    def dtype(self) -> str:
-        """The number format: ``fp32``, ``fp16`` or ``bf16``."""
-        return self._placement.dtype_name
-
-    @property
-    def device_description(self) -> str:
-        """The device in words."""
-        return self._placement.description
 
     def warm_up(self) -> float:
         """Draw one sprite through the whole path and return the seconds it took."""
