@@ -6,7 +6,6 @@ it writes are the ones the same request makes in-process.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from dgx_pixels.cli import cli
-from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
 
 from ..images import assert_image_equal
@@ -41,9 +39,7 @@ def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SpawnedW
     try:
         # Bound is not ready: wait until the model is loaded, so the short probe
         # of generate meets an idle worker rather than one busy loading.
-        with Client(spawned.address, timeout=60) as client:
-            while client.ping().state != "ready":
-                time.sleep(0.05)
+        spawned.wait_ready()
         yield spawned
     finally:
         spawned.process.kill()

@@ -11,7 +11,6 @@ moves the random model's floats, and the palette step can amplify that.)
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from click.testing import CliRunner
 
 from dgx_pixels.assets import read_manifest
 from dgx_pixels.cli import cli
-from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
 
 TINY = ["--model", "random:sdxl-tiny", "--steps", "2", "--scheduler", "euler", "--seed", "5"]
@@ -37,9 +35,7 @@ def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SpawnedW
         args=["--no-metrics"],
     )
     try:
-        with Client(spawned.address, timeout=60) as client:
-            while client.ping().state != "ready":
-                time.sleep(0.05)
+        spawned.wait_ready()
         yield spawned
     finally:
         spawned.process.kill()

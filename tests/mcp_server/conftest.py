@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
 from dgx_pixels.mcp import ServerConfig, WorkerLink, build_server
 
@@ -33,9 +31,7 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpawnedWorker]:
             args=["--no-metrics"],
         )
     try:
-        with Client(spawned.address, timeout=60) as client:
-            while client.ping().state != "ready":
-                time.sleep(0.05)
+        spawned.wait_ready()
         yield spawned
     finally:
         spawned.process.kill()

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
 from dgx_pixels.tui import DgxPixelsApp, Settings, TuiOptions, WorkerLink
 
@@ -34,9 +33,7 @@ def tiny_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpawnedWor
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     try:
-        with Client(spawned.address, timeout=60) as client:
-            while client.ping().state != "ready":
-                time.sleep(0.05)
+        spawned.wait_ready()
         yield spawned
     finally:
         spawned.process.kill()

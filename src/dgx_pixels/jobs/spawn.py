@@ -45,6 +45,30 @@ class SpawnedWorker:
         """The worker's process id."""
         return self.process.pid
 
+    def wait_ready(self, *, timeout: float = 60.0) -> None:
+        """Wait until the worker has loaded its model and takes jobs (state ``ready``).
+
+        Raises :class:`~dgx_pixels.errors.JobError` when it exits meanwhile (a model
+        that cannot load) and :class:`~dgx_pixels.errors.WorkerUnavailableError`
+        after ``timeout`` seconds.
+        """
+        from dgx_pixels.jobs.client import Client
+
+        deadline = time.monotonic() + timeout
+        with Client(self.address, timeout=timeout) as client:
+            while client.ping().state != "ready":
+                code = self.process.poll()
+                if code is not None:
+                    log = self.data.logs / "worker.out"
+                    raise JobError(
+                        f"the worker exited with code {code}: {_last_line(log)}", path=str(log)
+                    )
+                if time.monotonic() > deadline:
+                    raise WorkerUnavailableError(
+                        f"the worker was not ready within {timeout:g} s", address=self.address
+                    )
+                time.sleep(0.05)
+
     def stop(self, *, timeout: float = 60.0) -> int:
         """SIGTERM (drain: the running batch finishes), then SIGKILL after ``timeout``; the code."""
         if self.process.poll() is None:
