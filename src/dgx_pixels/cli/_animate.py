@@ -159,25 +159,15 @@ def _generated(
     from dgx_pixels.assets import slugify
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.cli._generate import loaded_engine, warn_if_noise
-    from dgx_pixels.errors import InputError
     from dgx_pixels.image_files import read_image
-    from dgx_pixels.sprites import palette_of, plan_set, set_request
+    from dgx_pixels.sprites import plan_set, set_request
 
     # 1. The request and the sprite, checked before anything loads (sprites.plan_set).
     sprite = None
-    if from_path is not None:
-        if submit is not None:
-            raise InputError("--from runs in this process only; leave out --submit")
+    if from_path is not None:  # its colours become the palette (plan_set checks it)
         sprite = read_image(from_path)
-        colours = palette_of([sprite])
-        if not colours:
-            raise InputError(f"{from_path}: has more than 256 colours; pixelize it first")
-        if "palette" in given:
-            raise InputError("--from keeps the sprite's own palette; leave out --palette")
-        given["palette"] = ",".join(colours)
+        given.setdefault("palette", None)
         given.setdefault("size", sprite.size)
-        if tuple(given["size"]) != sprite.size:
-            raise InputError(f"--size must be the sprite's size {sprite.width}x{sprite.height}")
     out_folder = given.pop("out", out)
     if prompt is not None:
         subject = prompt
@@ -197,7 +187,7 @@ def _generated(
     w, h = plan.request.size
     summary = f"{action}: {frames} frames x {directions} direction(s), {w}x{h}"
     if submit is not None:  # 2. Draw on the worker, then copy the asset here.
-        click.echo(str(submit.run_set(plan, folder, force=force)))
+        click.echo(str(submit.run_set(plan, folder, force=force, from_file=from_path)))
         click.echo(summary, err=True)
         return
     warn_if_noise(plan.request.model, "frames")
