@@ -6,8 +6,9 @@ model (one canvas per direction, sliced; one palette; see
 the character. ``--from SPRITE --effect NAME`` makes a model-free effect
 (idle bob, hit flash, ...), exact and instant on a CPU. The asset is one
 folder (``docs/assets.md``) inside ``--out``. Runs in this process;
-``--submit`` runs a PROMPT's animation as a job on the worker
-(``docs/jobs.md``, "Tasks") and copies the asset here.
+``--submit`` runs a drawn animation (PROMPT, ``--from SPRITE`` or both) as a
+job on the worker, the sprite sent with it (``docs/jobs.md``, "Tasks"), and
+copies the asset here; an effect runs here only.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ _EFFECT_NAMES = (
     "--from",
     "from_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The sprite to animate (a true-resolution PNG); its palette is kept exactly.",
+    help="The sprite to animate (a true-resolution PNG); its palette is kept exactly "
+    "(sent with the job under --submit).",
 )
 @click.option(
     "--effect",
@@ -112,7 +114,8 @@ def animate(
     frame at true resolution under frames/, sheet.png (rows = directions,
     columns = frames), preview.gif and manifest.json (rects, durations, tags,
     pivot at the feet, the request, consistency measures). With --submit the
-    worker draws it as a job (a PROMPT only), and the asset is copied here.
+    worker draws it as a job (the --from sprite is sent with it), and the
+    asset is copied here; an --effect runs here only.
     """
     from dgx_pixels.errors import InputError
 
