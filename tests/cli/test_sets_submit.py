@@ -3,14 +3,17 @@
 A real worker process (random:sdxl-tiny) on a free loopback port. A set job
 runs the plan the command runs in this process (the same request in its
 manifest) and its asset is copied here byte for byte; a training submitted
-this way leaves its LoRA at ``--out``. (Pixels are not compared across the two
-processes: torch's thread count, which earlier tests in a session change,
+this way leaves its LoRA at ``--out``. (Pixels are compared only between two
+fresh processes, ``animate --from`` drawn by the worker and by ``python -m
+dgx_pixels``: torch's thread count, which earlier tests in a session change,
 moves the random model's floats, and the palette step can amplify that.)
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,10 +103,12 @@ def test_animate_from_a_sprite_submit_keeps_its_palette_and_records_it(
     with Client(worker.address, timeout=30) as client:
         record = client.status(1)
     assert record.request["from"] == {"name": "wolf.png", "path": str(stored.resolve())}
-    # The same seed in this process draws the same pixels.
+    # The same seed drawn without --submit gives the same pixels. It runs in a fresh
+    # process, as the worker does, so both have torch's default thread count.
     here = tmp_path / "here"
-    local = CliRunner().invoke(cli, [*args, "--out", str(here)])
-    assert local.exit_code == 0, local.output
+    command = [sys.executable, "-m", "dgx_pixels", *args, "--out", str(here)]
+    local = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert local.returncode == 0, local.stderr
     for mine, theirs in zip(frames_of(here / folder.name, manifest), frames, strict=True):
         assert np.array_equal(mine, theirs)
 
