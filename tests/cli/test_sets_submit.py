@@ -120,7 +120,9 @@ def test_animate_from_a_bad_sprite_is_refused_at_submit_naming_it(
     text.write_text("not a picture")
     animated = tmp_path / "blink.gif"
     still = Image.open(WOLF).convert("RGB")
-    still.save(animated, save_all=True, append_images=[still.transpose(0)])
+    still.save(
+        animated, save_all=True, append_images=[still.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    )
     big = tmp_path / "padded.png"  # a real PNG, padded past the input limit after its end
     big.write_bytes(WOLF.read_bytes() + bytes(LIMITS.input_bytes))
     noisy = tmp_path / "photo.png"
