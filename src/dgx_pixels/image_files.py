@@ -25,6 +25,7 @@ from dgx_pixels.errors import ImageReadError, OutputExistsError
 __all__ = [
     "MAX_PIXELS",
     "FileSet",
+    "decode_image",
     "make_temporary_folder",
     "png_bytes",
     "read_image",
@@ -47,30 +48,44 @@ def read_image(path: str | os.PathLike[str], *, mode: str = "RGBA") -> Image.Ima
     p = Path(path)
     if not p.is_file():
         raise ImageReadError(f"{p}: no such file", path=str(p))
+    return _decode(p, str(p), mode=mode, max_pixels=MAX_PIXELS)
+
+
+def decode_image(
+    data: bytes, name: str, *, mode: str = "RGBA", max_pixels: int = MAX_PIXELS
+) -> Image.Image:
+    """:func:`read_image` for a file's bytes (a file a client sent), named ``name`` in errors.
+
+    ``max_pixels`` (at most :data:`MAX_PIXELS`) is checked before decoding.
+    """
+    return _decode(io.BytesIO(data), name, mode=mode, max_pixels=min(max_pixels, MAX_PIXELS))
+
+
+def _decode(source: Path | BinaryIO, shown: str, *, mode: str, max_pixels: int) -> Image.Image:
     try:
-        with Image.open(p) as img:
+        with Image.open(source) as img:
             w, h = img.size
-            if w * h > MAX_PIXELS:
+            if w * h > max_pixels:
                 raise ImageReadError(
-                    f"{p}: image is {w}x{h}, larger than the {MAX_PIXELS:,}-pixel limit",
-                    path=str(p),
+                    f"{shown}: image is {w}x{h}, larger than the {max_pixels:,}-pixel limit",
+                    path=shown,
                 )
             frames = int(getattr(img, "n_frames", 1))
             if frames > 1:
                 raise ImageReadError(
-                    f"{p}: animated image with {frames} frames; give one still frame",
-                    path=str(p),
+                    f"{shown}: animated image with {frames} frames; give one still frame",
+                    path=shown,
                 )
             img.load()
             return img.convert(mode)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
-        raise ImageReadError(f"{p}: not an image file Pillow can read", path=str(p)) from None
+        raise ImageReadError(f"{shown}: not an image file Pillow can read", path=shown) from None
     except Image.DecompressionBombError:
-        raise ImageReadError(f"{p}: image is too large to decode safely", path=str(p)) from None
+        raise ImageReadError(f"{shown}: image is too large to decode safely", path=shown) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"{p}: cannot decode image ({exc})", path=str(p)) from None
+        raise ImageReadError(f"{shown}: cannot decode image ({exc})", path=shown) from None
 
 
 def write_atomic(data: bytes, path: str | os.PathLike[str], *, force: bool = False) -> Path:

@@ -3,26 +3,36 @@
 A real worker process (random:sdxl-tiny) on a free loopback port. A set job
 runs the plan the command runs in this process (the same request in its
 manifest) and its asset is copied here byte for byte; a training submitted
-this way leaves its LoRA at ``--out``. (Pixels are not compared across the two
-processes: torch's thread count, which earlier tests in a session change,
+this way leaves its LoRA at ``--out``. (Pixels are compared only between two
+fresh processes, ``animate --from`` drawn by the worker and by ``python -m
+dgx_pixels``: torch's thread count, which earlier tests in a session change,
 moves the random model's floats, and the palette step can amplify that.)
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from dgx_pixels.assets import read_manifest
 from dgx_pixels.cli import cli
+from dgx_pixels.jobs.client import Client
+from dgx_pixels.jobs.limits import LIMITS
 from dgx_pixels.jobs.spawn import SpawnedWorker, spawn_worker
+
+from ..sprites.test_generated import colours, frames_of
 
 TINY = ["--model", "random:sdxl-tiny", "--steps", "2", "--scheduler", "euler", "--seed", "5"]
 SPRITES = Path(__file__).parents[1] / "data" / "train-sprites"
+WOLF = Path(__file__).parents[1] / "data" / "rltiles" / "mon" / "animals" / "wolf.png"
 
 
 @pytest.fixture
@@ -67,10 +77,78 @@ def test_animate_submit_copies_the_asset_the_command_draws_here(
     assert "already exists" in again.output
 
 
+def test_animate_from_a_sprite_submit_keeps_its_palette_and_records_it(
+    worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    args = ["animate", "--from", str(WOLF), "--action", "walk", "--frames", "2", *TINY]
+    there = tmp_path / "there"
+    job = ["--submit", "--worker", worker.address, "--out", str(there)]
+    submitted = CliRunner().invoke(cli, [*args, *job])
+    assert submitted.exit_code == 0, submitted.output
+    [folder] = there.iterdir()
+    manifest = read_manifest(folder)
+    assert manifest.request["from"] == "wolf.png"
+    assert manifest.request["request"]["prompt"] == "wolf"
+    own = set(colours(np.asarray(Image.open(WOLF).convert("RGBA"))))
+    frames = frames_of(folder, manifest)
+    assert len(frames) == 2
+    for frame in frames:
+        assert frame.shape == (32, 32, 4)
+        assert set(colours(frame)) <= own  # the sprite's palette, exactly
+    [stored] = worker.data.inputs.glob("*.png")  # by content: a re-run finds the same file
+    assert stored.read_bytes() == WOLF.read_bytes()
+    with Client(worker.address, timeout=30) as client:
+        record = client.status(1)
+    assert record.request["from"] == {"name": "wolf.png", "path": str(stored.resolve())}
+    # The same seed drawn without --submit gives the same pixels. It runs in a fresh
+    # process, as the worker does, so both have torch's default thread count.
+    here = tmp_path / "here"
+    command = [sys.executable, "-m", "dgx_pixels", *args, "--out", str(here)]
+    local = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert local.returncode == 0, local.stderr
+    for mine, theirs in zip(frames_of(here / folder.name, manifest), frames, strict=True):
+        assert np.array_equal(mine, theirs)
+
+
+def test_animate_from_a_bad_sprite_is_refused_at_submit_naming_it(
+    worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    animated = tmp_path / "blink.gif"
+    still = Image.open(WOLF).convert("RGB")
+    still.save(
+        animated, save_all=True, append_images=[still.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    )
+    big = tmp_path / "padded.png"  # a real PNG, padded past the input limit after its end
+    big.write_bytes(WOLF.read_bytes() + bytes(LIMITS.input_bytes))
+    noisy = tmp_path / "photo.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(noisy)
+    cases = [
+        (text, "not an image file Pillow can read"),
+        (animated, "animated image with 2 frames"),
+        (big, "bytes, over the limit of"),
+        (noisy, "has more than 256 colours"),
+    ]
+    out = tmp_path / "out"
+    for sprite, message in cases:
+        args = ["animate", "--from", str(sprite), "--frames", "2", *TINY]
+        result = CliRunner().invoke(cli, [*args, "--submit", "--worker", worker.address,
+                                          "--out", str(out)])  # fmt: skip
+        assert result.exit_code == 2, result.output
+        [line] = result.output.strip().splitlines()
+        assert str(sprite) in line, line
+        assert message in line, line
+    with Client(worker.address, timeout=30) as client:
+        assert client.jobs().total == 0
+    assert not out.exists() or not any(out.iterdir())
+    assert not list(worker.data.inputs.glob("*"))
+
+
 def test_the_model_free_forms_refuse_submit() -> None:
     sprite = str(SPRITES / "bat.png")
     for args in (["animate", "--from", sprite, "--effect", "blink"],
-                 ["animate", "--from", sprite, "--action", "walk"],
                  ["tileset", "--from-template", sprite]):  # fmt: skip
         result = CliRunner().invoke(cli, [*args, "--submit"])
         assert result.exit_code == 2, result.output

@@ -300,3 +300,62 @@ def test_a_train_job_stopped_by_a_drain_resumes_on_the_next_worker(worker) -> No
     assert log[: len(before)] == before
     assert saved >= 2
     assert record.attempts == 1  # a drain does not count as an attempt
+
+
+WOLF = Path(__file__).parents[1] / "data" / "rltiles" / "mon" / "animals" / "wolf.png"
+
+
+def test_a_sent_sprite_is_checked_by_the_worker_before_anything_is_stored(
+    worker, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    w, client = worker()
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    huge = tmp_path / "huge.png"
+    Image.new("RGBA", (600, 600), (9, 9, 9, 255)).save(huge)
+    cases = [
+        ("animate", text, {}, r"notes\.png: not an image file Pillow can read"),
+        ("animate", huge, {}, r"huge\.png: image is 600x600, larger than the 131,072-pixel"),
+        ("animate", WOLF, {"size": (16, 16)}, "--size must be the sprite's size 32x32"),
+        ("animate", WOLF, {"palette": "pico-8"}, "--from keeps the sprite's own palette"),
+        ("tiles", WOLF, {}, "--from applies to animate, not tiles"),
+    ]
+    for task, sprite, fields, message in cases:
+        request = tiny("wolf", task, **{"size": (32, 32), "palette": None, **fields})
+        with pytest.raises(RequestError, match=message):
+            client._call(  # as a client that sends the sprite with its request's palette
+                lambda rid, r=request, s=sprite, t=task: p.Submit(
+                    rid=rid, request={**r.to_dict(), "options": {}, "from": s.name},
+                    inputs={"from": s.read_bytes()}, task=t,
+                ),
+                p.JobReply,
+            )  # fmt: skip
+    with pytest.raises(RequestError, match="from must name the sprite"):
+        client._call(
+            lambda rid: p.Submit(
+                rid=rid, request={**tiny().to_dict(), "from": "wolf.png"}, task="animate"
+            ),
+            p.JobReply,
+        )
+    assert client.jobs().total == 0
+    assert not w.config.data.inputs.exists() or not any(w.config.data.inputs.iterdir())
+
+
+def test_a_sprite_gone_before_its_job_runs_fails_that_job_only(worker) -> None:
+    w, client = worker()
+    ahead = client.submit_set("animate", tiny(), {"frames": 2, "directions": 8})
+    job = client.submit_set("animate", tiny("wolf", size=(32, 32)), {"frames": 2},
+                            from_file=WOLF)  # fmt: skip
+    [stored] = w.config.data.inputs.glob("*.png")
+    assert job.request["from"] == {"name": "wolf.png", "path": str(stored)}
+    stored.unlink()  # the job ahead is still drawing
+    wait_until(lambda: client.status(job.id).state == "failed", "the job to fail")
+    record = client.status(job.id)
+    assert record.error == (
+        f"the sprite wolf.png sent with job {job.id} is gone from the worker's inputs; "
+        "submit the job again"
+    )
+    assert client.status(ahead.id).state == "done"
+    assert client.ping().state == "ready"  # the worker serves on

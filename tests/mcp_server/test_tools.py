@@ -281,3 +281,25 @@ async def test_generate_animation_reports_each_frame_and_copies_the_asset(
     assert len(images_of(result)) == 1  # the sheet, enlarged
     assert bad.is_error
     assert "square, got 16x8" in text_of(bad)
+
+
+async def test_generate_animation_from_a_sprite_keeps_its_palette(server: Any, root: Path) -> None:
+    from dgx_pixels.assets import read_manifest
+
+    wolf = DATA / "rltiles" / "mon" / "animals" / "wolf.png"
+    (root / "art").mkdir()
+    shutil.copy(wolf, root / "art" / "wolf.png")
+    args = {"prompt": "a wolf", "from_path": "art/wolf.png", "frames": 2, "steps": 2,
+            "seed": 5, "out": "pack"}  # fmt: skip
+    async with Client(server[0]) as client:
+        result = await client.call_tool("generate_animation", args)
+        assert not result.is_error, text_of(result)
+        outside = await client.call_tool("generate_animation", {**args, "from_path": "../x.png"})
+    folder = root / json.loads(text_of(result))["asset"]
+    manifest = read_manifest(folder)
+    assert manifest.request["from"] == "wolf.png"
+    own = {p for p in visible(Image.open(wolf)) if p[3]}
+    for frame in manifest.frames:
+        assert {p for p in visible(Image.open(folder / frame.file)) if p[3]} <= own
+    assert outside.is_error
+    assert "from_path" in text_of(outside)

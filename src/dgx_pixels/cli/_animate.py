@@ -6,8 +6,9 @@ model (one canvas per direction, sliced; one palette; see
 the character. ``--from SPRITE --effect NAME`` makes a model-free effect
 (idle bob, hit flash, ...), exact and instant on a CPU. The asset is one
 folder (``docs/assets.md``) inside ``--out``. Runs in this process;
-``--submit`` runs a PROMPT's animation as a job on the worker
-(``docs/jobs.md``, "Tasks") and copies the asset here.
+``--submit`` runs a drawn animation (PROMPT, ``--from SPRITE`` or both) as a
+job on the worker, the sprite sent with it (``docs/jobs.md``, "Tasks"), and
+copies the asset here; an effect runs here only.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ _EFFECT_NAMES = (
     "--from",
     "from_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The sprite to animate (a true-resolution PNG); its palette is kept exactly.",
+    help="The sprite to animate (a true-resolution PNG); its palette is kept exactly "
+    "(sent with the job under --submit).",
 )
 @click.option(
     "--effect",
@@ -112,7 +114,8 @@ def animate(
     frame at true resolution under frames/, sheet.png (rows = directions,
     columns = frames), preview.gif and manifest.json (rects, durations, tags,
     pivot at the feet, the request, consistency measures). With --submit the
-    worker draws it as a job (a PROMPT only), and the asset is copied here.
+    worker draws it as a job (the --from sprite is sent with it), and the
+    asset is copied here; an --effect runs here only.
     """
     from dgx_pixels.errors import InputError
 
@@ -159,25 +162,15 @@ def _generated(
     from dgx_pixels.assets import slugify
     from dgx_pixels.cli._assets import plan_asset
     from dgx_pixels.cli._generate import loaded_engine, warn_if_noise
-    from dgx_pixels.errors import InputError
     from dgx_pixels.image_files import read_image
-    from dgx_pixels.sprites import palette_of, plan_set, set_request
+    from dgx_pixels.sprites import plan_set, set_request
 
     # 1. The request and the sprite, checked before anything loads (sprites.plan_set).
     sprite = None
-    if from_path is not None:
-        if submit is not None:
-            raise InputError("--from runs in this process only; leave out --submit")
+    if from_path is not None:  # its colours become the palette (plan_set checks it)
         sprite = read_image(from_path)
-        colours = palette_of([sprite])
-        if not colours:
-            raise InputError(f"{from_path}: has more than 256 colours; pixelize it first")
-        if "palette" in given:
-            raise InputError("--from keeps the sprite's own palette; leave out --palette")
-        given["palette"] = ",".join(colours)
+        given.setdefault("palette", None)
         given.setdefault("size", sprite.size)
-        if tuple(given["size"]) != sprite.size:
-            raise InputError(f"--size must be the sprite's size {sprite.width}x{sprite.height}")
     out_folder = given.pop("out", out)
     if prompt is not None:
         subject = prompt
@@ -197,7 +190,7 @@ def _generated(
     w, h = plan.request.size
     summary = f"{action}: {frames} frames x {directions} direction(s), {w}x{h}"
     if submit is not None:  # 2. Draw on the worker, then copy the asset here.
-        click.echo(str(submit.run_set(plan, folder, force=force)))
+        click.echo(str(submit.run_set(plan, folder, force=force, from_file=from_path)))
         click.echo(summary, err=True)
         return
     warn_if_noise(plan.request.model, "frames")

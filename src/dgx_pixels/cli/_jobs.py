@@ -102,14 +102,20 @@ class SubmitTo:
         with _client(self.address, self.timeout) as client:
             return str(client.ping().model)
 
-    def run_set(self, plan: Any, folder: Path, *, force: bool) -> Path:
-        """Queue the set ``plan`` (``sprites.SetPlan``), follow it, copy its asset to ``folder``."""
+    def run_set(
+        self, plan: Any, folder: Path, *, force: bool, from_file: Path | None = None
+    ) -> Path:
+        """Queue the set ``plan`` (``sprites.SetPlan``), follow it, copy its asset to ``folder``.
+
+        ``from_file``: the sprite of ``animate --from``, sent with the job.
+        """
         from dgx_pixels.assets import copy_asset
 
         with _client(self.address, self.timeout) as client:
             job = client.submit_set(
-                plan.task, plan.request, dict(plan.options), priority=self.priority, force=force
-            )
+                plan.task, plan.request, dict(plan.options), priority=self.priority, force=force,
+                from_file=from_file,
+            )  # fmt: skip
             click.echo(f"job {job.id} queued (priority {job.priority})", err=True)
             _follow_or_cancel(client, job.id)
             done = client.status(job.id)

@@ -46,7 +46,7 @@ from dgx_pixels.errors import (
     WorkerUnavailableError,
 )
 from dgx_pixels.jobs import protocol as p
-from dgx_pixels.jobs.roots import dataset_to_send, files_to_send
+from dgx_pixels.jobs.roots import FROM_INPUT, dataset_to_send, file_to_send, files_to_send
 from dgx_pixels.jobs.security import (
     ClientKeys,
     endpoint_host,
@@ -398,10 +398,16 @@ class Client(_ClientBase):
         *,
         priority: int = 0,
         force: bool = False,
+        from_file: str | os.PathLike[str] | None = None,
     ) -> p.JobRecord:
         """Queue a generated set (``animate``, ``tiles``, ``tileset``: ``sprites.SET_OPTIONS``);
-        its job ends with one output map, the asset's ``manifest`` and files."""
-        return self._call(_set_submit(task, request, options, priority, force), p.JobReply).job
+        its job ends with one output map, the asset's ``manifest`` and files.
+
+        ``from_file``: an animation's character (``animate --from``), a local sprite sent
+        as bytes; the worker takes the palette from it (the request's is not sent).
+        """
+        make = _set_submit(task, request, options, priority, force, from_file)
+        return self._call(make, p.JobReply).job
 
     def submit_train(
         self,
@@ -643,9 +649,10 @@ class AsyncClient(_ClientBase):
         *,
         priority: int = 0,
         force: bool = False,
+        from_file: str | os.PathLike[str] | None = None,
     ) -> p.JobRecord:
         """Queue a generated set (see :meth:`Client.submit_set`)."""
-        make = _set_submit(task, request, options, priority, force)
+        make = _set_submit(task, request, options, priority, force, from_file)
         return (await self._call(make, p.JobReply)).job
 
     async def cancel(self, job_id: int) -> p.JobRecord:
@@ -748,11 +755,20 @@ class AsyncClient(_ClientBase):
 
 
 def _set_submit(
-    task: str, request: GenerationRequest, options: dict[str, Any], priority: int, force: bool
+    task: str,
+    request: GenerationRequest,
+    options: dict[str, Any],
+    priority: int,
+    force: bool,
+    from_file: str | os.PathLike[str] | None,
 ) -> Callable[[int], p.Submit]:
-    """The ``submit`` of a set job: the request (its files sent) and the set's options."""
+    """The ``submit`` of a set job: the request (its files sent), the set's options, and
+    an animation's ``from`` sprite (sent as input ``from``, named by its file name)."""
     sent, inputs = files_to_send(request)
-    data = {**sent.to_dict(), "options": dict(options)}
+    data: dict[str, Any] = {**sent.to_dict(), "options": dict(options)}
+    if from_file is not None:  # the worker takes the palette from the sprite itself
+        inputs = {**inputs, FROM_INPUT: file_to_send(from_file, FROM_INPUT)}
+        data.update(palette=None, **{FROM_INPUT: Path(from_file).name})
     return lambda rid: p.Submit(
         rid=rid, request=data, priority=priority, force=force, inputs=inputs, task=task
     )

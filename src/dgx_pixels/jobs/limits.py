@@ -51,7 +51,8 @@ class Limits:
     )
     input_bytes: int = _limit(
         3 * _MiB,
-        "Bytes of one input file (`init`, `mask`, `palette`) sent with `submit`.",
+        "Bytes of one input file (`init`, `mask`, `palette`, an animation's `from` sprite, "
+        "a training file) sent with `submit`.",
     )
     dataset_files: int = _limit(
         1000,
@@ -95,6 +96,15 @@ class Limits:
             raise RequestError(
                 f"{name} is {len(value)} characters, over the limit of {most} ({limit})",
                 option=name,
+            )
+
+    def check_bytes(self, name: str, size: int, limit: str, *, option: str | None = None) -> None:
+        """Raise :class:`RequestError` when ``size`` bytes are over the limit named ``limit``."""
+        most: int = getattr(self, limit)
+        if size > most:
+            raise RequestError(
+                f"{name} is {size} bytes, over the limit of {most} ({limit})",
+                option=option or name,
             )
 
     def check_request(self, request: GenerationRequest) -> None:

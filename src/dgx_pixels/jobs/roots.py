@@ -50,10 +50,19 @@ from dgx_pixels.jobs.limits import LIMITS, Limits
 from dgx_pixels.paths import DataDir
 from dgx_pixels.request import GenerationRequest, LoraRef
 
-__all__ = ["INPUT_NAMES", "Roots", "dataset_to_send", "files_to_send"]
+__all__ = [
+    "FROM_INPUT",
+    "INPUT_NAMES",
+    "Roots",
+    "dataset_to_send",
+    "file_to_send",
+    "files_to_send",
+]
 
 #: The request fields whose files a client sends as bytes.
 INPUT_NAMES = ("init", "mask", "palette")
+#: The input an ``animate`` job's character sprite is sent as (``animate --from``).
+FROM_INPUT = "from"
 
 #: Palette file suffixes (``dgx_pixels.pixel.palette.FILE_FORMATS``, without importing numpy).
 _PALETTE_SUFFIXES = (".hex", ".gpl", ".pal")
@@ -133,13 +142,8 @@ class Roots:
             given = getattr(request, name)
             if given is None:
                 raise RequestError(f"an {name} file was sent but the request names none")
-            if len(data) > limits.input_bytes:
-                raise RequestError(
-                    f"{name} is {len(data)} bytes, over the limit of {limits.input_bytes} "
-                    "(input_bytes)",
-                    option=name,
-                )
-            changes[name] = str(self._store(name, given, data))
+            limits.check_bytes(name, len(data), "input_bytes")
+            changes[name] = str(self.store_input(name, given, data))
         # 2. Server paths: inside the roots.
         for name in ("init", "mask"):
             value = getattr(request, name)
@@ -184,12 +188,7 @@ class Roots:
                     f"got {key[:80]!r}",
                     option="inputs",
                 )
-            if len(data) > limits.input_bytes:
-                raise RequestError(
-                    f"{name[:80]} is {len(data)} bytes, over the limit of {limits.input_bytes} "
-                    "(input_bytes)",
-                    option="inputs",
-                )
+            limits.check_bytes(name[:80], len(data), "input_bytes", option="inputs")
             files[name] = data
         digest = hashlib.sha256()
         for name in sorted(files):
@@ -201,7 +200,10 @@ class Roots:
             write_atomic(data, folder / name, force=True)  # the same name: the same bytes
         return folder
 
-    def _store(self, name: str, given: str, data: bytes) -> Path:
+    def store_input(self, name: str, given: str, data: bytes) -> Path:
+        """Store the ``name`` input sent as ``data`` (the client's file ``given``) under
+        ``<inputs>/<content hash><suffix>``; the same bytes make the same file, so a job run
+        again after a crash finds it. Its size is the caller's to check (``input_bytes``)."""
         suffix = Path(given).suffix.lower()
         if name == "palette" and suffix not in _PALETTE_SUFFIXES:
             raise RequestError(
@@ -250,19 +252,8 @@ def files_to_send(request: GenerationRequest) -> tuple[GenerationRequest, dict[s
         value = getattr(request, name)
         if value is None or (name == "palette" and not _is_palette_path(value)):
             continue
-        path = Path(value).expanduser()
-        try:
-            size = path.stat().st_size
-            if size > LIMITS.input_bytes:
-                raise RequestError(
-                    f"{name} file {value} is {size} bytes, over the limit of "
-                    f"{LIMITS.input_bytes} (input_bytes)",
-                    option=name,
-                )
-            inputs[name] = path.read_bytes()
-        except OSError as exc:
-            raise RequestError(f"{name} file {value}: {exc.strerror or exc}", option=name) from None
-        changes[name] = path.name
+        inputs[name] = file_to_send(value, name)
+        changes[name] = Path(value).expanduser().name
     if any(Path(lo.id).expanduser().exists() for lo in request.loras):
         changes["loras"] = tuple(
             LoraRef(str(Path(lo.id).expanduser().resolve()), lo.weight)
@@ -271,6 +262,23 @@ def files_to_send(request: GenerationRequest) -> tuple[GenerationRequest, dict[s
             for lo in request.loras
         )
     return (request.replace(**changes) if changes else request), inputs
+
+
+def file_to_send(value: str | os.PathLike[str], name: str) -> bytes:
+    """The bytes of the local file ``value``, sent as input ``name``; :class:`RequestError`
+    naming the file when it is missing or over ``Limits.input_bytes``."""
+    path = Path(value).expanduser()
+    try:
+        size = path.stat().st_size
+        if size > LIMITS.input_bytes:
+            raise RequestError(
+                f"{name} file {value} is {size} bytes, over the limit of "
+                f"{LIMITS.input_bytes} (input_bytes)",
+                option=name,
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise RequestError(f"{name} file {value}: {exc.strerror or exc}", option=name) from None
 
 
 def _within(path: Path, roots: Iterable[Path]) -> bool:

@@ -13,7 +13,13 @@ worker's own path (batched). For the others this module holds both halves:
 Parameters on the wire (``submit.request``), see docs/jobs.md, "Tasks":
 
 - ``animate``, ``tiles``, ``tileset``: a GenerationRequest in ``to_dict`` form
-  plus ``"options"``: the set's options (``sprites.SET_OPTIONS``).
+  plus ``"options"``: the set's options (``sprites.SET_OPTIONS``). An
+  ``animate`` of the user's sprite (``--from``) adds ``"from": NAME`` (its
+  file name) and sends the sprite's bytes as ``submit.inputs["from"]``, with
+  no palette (the sprite's colours are its palette). The worker decodes it at
+  submit (a still image of at most ``MAX_SPRITE_PIXELS``, checked by
+  ``plan_set``), stores it under ``<data>/inputs`` by content hash and keeps
+  ``"from": {"name": NAME, "path": STORED}`` in the job's request.
 - ``train``: ``{"config": TrainConfig.to_dict(), "dataset": PATH, "layout":
   "peft"|"kohya", "save_precision": "fp16"|"bf16"|"fp32"}``; the dataset is a
   folder on the worker inside its roots, or the folder's files sent in
@@ -30,13 +36,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dgx_pixels.errors import Interrupted, RequestError
+from PIL import Image
+
+from dgx_pixels.errors import InputError, Interrupted, RequestError
+from dgx_pixels.image_files import decode_image, read_image
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.limits import Limits
-from dgx_pixels.jobs.roots import Roots
+from dgx_pixels.jobs.roots import FROM_INPUT, Roots
 from dgx_pixels.request import GenerationRequest
 
 __all__ = [
+    "MAX_SPRITE_PIXELS",
     "TRAIN_LAYOUTS",
     "TRAIN_PRECISIONS",
     "Admitted",
@@ -47,6 +57,9 @@ __all__ = [
     "run_train",
     "set_parts",
 ]
+
+#: The most pixels of an ``animate`` job's sent sprite: two frames of it fill the widest canvas.
+MAX_SPRITE_PIXELS = 256 * 512
 
 TRAIN_LAYOUTS = ("peft", "kohya")
 TRAIN_PRECISIONS = ("fp16", "bf16", "fp32")
@@ -81,24 +94,55 @@ def admit(
     options = data.pop("options", {})
     if not isinstance(options, dict):
         raise RequestError(f"options must be a map of {msg.task} options")
+    from_name = data.pop(FROM_INPUT, None)
+    inputs = dict(msg.inputs)
+    from_bytes = inputs.pop(FROM_INPUT, None)
     request = p.generation_request(data)
     limits.check_request(request)
     for key, value in options.items():
         if isinstance(value, str):
             limits.check_text(key, value, "name_chars" if key != "over" else "prompt_chars")
-    request = roots.admit(request, msg.inputs, limits=limits)
+    request = roots.admit(request, inputs, limits=limits)
     check(request)
-    plan = plan_set(msg.task, request, options)
-    return Admitted(
-        {**request.to_dict(), "options": dict(plan.options)}, request.prompt, request.model
-    )
+    sprite = None
+    if from_name is not None or from_bytes is not None:
+        if not isinstance(from_name, str) or not from_name or from_bytes is None:
+            raise RequestError(
+                "from must name the sprite (its file name) whose bytes are sent as input 'from'",
+                option=FROM_INPUT,
+            )
+        limits.check_text(FROM_INPUT, from_name, "path_chars")
+        limits.check_bytes(from_name, len(from_bytes), "input_bytes", option=FROM_INPUT)
+        sprite = decode_image(from_bytes, from_name, max_pixels=MAX_SPRITE_PIXELS)
+    plan = plan_set(msg.task, request, options, from_sprite=sprite, from_name=from_name)
+    params = {**plan.request.to_dict(), "options": dict(plan.options)}
+    if from_bytes is not None:  # stored only once checked: a refused sprite leaves nothing
+        stored = roots.store_input(FROM_INPUT, from_name, from_bytes)
+        params[FROM_INPUT] = {"name": from_name, "path": str(stored)}
+    return Admitted(params, request.prompt, request.model)
 
 
 def set_parts(job: p.JobRecord) -> tuple[GenerationRequest, dict[str, Any]]:
     """A set job's request and options (as checked when it was queued)."""
     data = {**job.request, "prompt": job.prompt}
     options = data.pop("options", {})
+    data.pop(FROM_INPUT, None)
     return GenerationRequest.from_dict(data), options
+
+
+def _stored_sprite(job: p.JobRecord) -> tuple[Image.Image | None, str | None]:
+    """An ``animate`` job's sprite as stored at submit, and its name; (None, None) without one.
+
+    A sprite gone from the worker's inputs fails the job (an :class:`InputError`).
+    """
+    sent = job.request.get(FROM_INPUT)
+    if sent is None:
+        return None, None
+    name, path = str(sent["name"]), Path(sent["path"])
+    if not path.is_file():
+        raise InputError(f"the sprite {name} sent with job {job.id} is gone from the worker's "
+                         "inputs; submit the job again")  # fmt: skip
+    return read_image(path), name
 
 
 def run_set(
@@ -121,7 +165,8 @@ def run_set(
     from dgx_pixels.sprites import plan_set
 
     request, options = set_parts(job)
-    plan = plan_set(job.task, request, options)
+    sprite, from_name = _stored_sprite(job)
+    plan = plan_set(job.task, request, options, from_sprite=sprite, from_name=from_name)
     bundle = plan.make(generator, on_unit=on_unit, interrupt=interrupt)
     if interrupt.is_set():  # the last draw ended just as the cancel came: write nothing
         raise Interrupted("cancelled")

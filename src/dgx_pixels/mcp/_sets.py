@@ -57,7 +57,8 @@ def register_set_tools(server: MCPServer, root: ProjectRoot, link: WorkerLink) -
         directions: Literal[1, 4, 8] = 1,
         fps: Annotated[float, Field(ge=0.1, le=100)] | None = None,
         preview_scale: Annotated[int, Field(ge=1, le=32)] = 8,
-        size: SizeText = "32",
+        from_path: PathText | None = None,
+        size: SizeText | None = None,
         seed: Seed | None = None,
         palette: PaletteText | None = None,
         model: Model | None = None,
@@ -69,13 +70,17 @@ def register_set_tools(server: MCPServer, root: ProjectRoot, link: WorkerLink) -
 
         FRAMES of ACTION in DIRECTIONS, one palette, as one asset folder inside
         OUT (default outputs/DATE): frames/, sheet.png, preview.gif,
-        manifest.json. Progress is reported per frame; cancelling the call
-        cancels the job.
+        manifest.json. FROM_PATH (a sprite under the root, as `--from`) makes
+        it the character, its palette kept exactly (SIZE is the sprite's; no
+        PALETTE). SIZE defaults to 32. Progress is reported per frame;
+        cancelling the call cancels the job.
         """
         options = {"action": action, "frames": frames, "directions": directions, "fps": fps,
                    "preview_scale": preview_scale}  # fmt: skip
         given = {"size": size, "seed": seed, "palette": palette, "model": model, "steps": steps}
-        return await _run_set(ctx, root, link, "animate", prompt, given, options, out, force)
+        return await _run_set(
+            ctx, root, link, "animate", prompt, given, options, out, force, from_path=from_path
+        )
 
     @server.tool()
     async def generate_tiles(
@@ -137,26 +142,41 @@ async def _run_set(
     options: dict[str, Any],
     out: str | None,
     force: bool,
+    *,
+    from_path: str | None = None,
 ) -> CallToolResult:
-    """Check, queue and follow one set job; copy its asset into OUT under the root."""
+    """Check, queue and follow one set job; copy its asset into OUT under the root.
+
+    ``from_path``: an animation's character sprite, inside the root (sent with the job).
+    """
     from dgx_pixels.cli._params import parse_size
+    from dgx_pixels.image_files import read_image
     from dgx_pixels.sprites import plan_set, set_request
 
     with tool_errors():
         # 1. The request, as the command builds it, checked in full; paths inside the root.
         fields = {k: v for k, v in given.items() if v is not None}
-        fields["size"] = parse_size(fields["size"], option="size")
+        source = sprite = None
+        if from_path is not None:  # its colours become the palette (plan_set checks it)
+            source = root.inside(from_path, what="from_path")
+            sprite = read_image(source)
+            fields.setdefault("palette", None)
+        size = fields.get("size", "32" if sprite is None else f"{sprite.width}x{sprite.height}")
+        fields["size"] = parse_size(size, option="size")
         out_dir = root.inside(out or f"outputs/{dt.date.today().isoformat()}", what="out")
         async with link.client() as client:
             pong = await link.ensure(client)
             fields.setdefault("model", pong.model)
             request = _request_paths(root, set_request(task, prompt, fields))
-            plan = plan_set(task, request, options)
+            name = None if source is None else root.relative(source)
+            plan = plan_set(task, request, options, from_sprite=sprite, from_name=name)
             folder = out_dir / plan.name
             if folder.exists() and not force:
                 raise OutputExistsError(f"{root.relative(folder)} already exists; use force")
             # 2. Queue it, and follow it until it ends.
-            job = await client.submit_set(task, plan.request, dict(plan.options), force=force)
+            job = await client.submit_set(
+                task, plan.request, dict(plan.options), force=force, from_file=source
+            )
             await ctx.report_progress(0, plan.units, f"job {job.id} queued")
             try:
                 async for event in client.watch(job.id):

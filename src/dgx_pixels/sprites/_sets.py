@@ -83,8 +83,9 @@ class SetPlan:
     name: str
     #: How many units :meth:`make` reports (frames drawn, tiles, drawings).
     units: int
-    #: ``animate --from``: the user's sprite (in-process only; the palette is its own).
+    #: ``animate --from``: the user's sprite (the request's palette is its colours).
     from_sprite: Image.Image | None = field(default=None, compare=False)
+    #: The sprite's name as the manifest records it (``"from"``).
     from_name: str | None = None
 
     def make(
@@ -178,7 +179,13 @@ def plan_set(
     from_name: str | None = None,
 ) -> SetPlan:
     """Check ``request`` and ``options`` for a ``task`` set; raise :class:`InputError`
-    naming the first bad value. Options not given take :data:`SET_OPTIONS`' defaults."""
+    naming the first bad value. Options not given take :data:`SET_OPTIONS`' defaults.
+
+    ``from_sprite`` (``animate --from``, named ``from_name`` in errors) is the
+    character: it must be the request's size and pixel art (at most 256
+    colours), and its colours become the request's palette (a request naming
+    another palette is refused).
+    """
     from dgx_pixels.assets import asset_stem, slugify
     from dgx_pixels.engine import check_request
 
@@ -190,6 +197,10 @@ def plan_set(
             f"the options are {', '.join(SET_OPTIONS[task])}"
         )
     o = {**SET_OPTIONS[task], **options}
+    if from_sprite is not None:
+        if task != "animate":
+            raise InputError(f"--from applies to animate, not {task}")
+        request = _sprite_palette(request, from_sprite, from_name or "the --from sprite")
     assert request.seed is not None  # GenerationRequest draws one
     w, h = request.size
     if task == "animate":
@@ -253,6 +264,21 @@ def plan_set(
         check_request(request.replace(size=(2 * w, 3 * h)))
         name, units = f"{asset_stem(request.prompt, request.seed)}-{o['layout']}", 3
     return SetPlan(task, request, o, name, units, from_sprite=from_sprite, from_name=from_name)
+
+
+def _sprite_palette(
+    request: GenerationRequest, sprite: Image.Image, name: str
+) -> GenerationRequest:
+    """``request`` with ``sprite``'s own colours as its palette (``--from`` keeps them exactly)."""
+    colours = palette_of([sprite])
+    if not colours:
+        raise InputError(f"{name}: has more than 256 colours; pixelize it first")
+    own = ",".join(colours)
+    if request.palette is not None and request.palette.lower() != own:
+        raise InputError("--from keeps the sprite's own palette; leave out --palette")
+    if tuple(request.size) != sprite.size:
+        raise InputError(f"--size must be the sprite's size {sprite.width}x{sprite.height}")
+    return request.replace(palette=own)
 
 
 def terrain_names(names: str) -> tuple[str, str]:
