@@ -7,7 +7,7 @@ worker (or NVIDIA's DCGM exporter, for the GPU panels' second series) exports.
 
 >>> board = dashboard()
 >>> board["uid"], len(board["panels"])
-('dgx-pixels-worker', 10)
+('dgx-pixels-worker', 12)
 """
 
 from __future__ import annotations
