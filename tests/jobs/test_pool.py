@@ -191,6 +191,26 @@ def test_reprioritise_from_the_command_line(start_worker) -> None:
         gate.set()
 
 
+def test_retry_from_the_command_line(start_worker) -> None:
+    w = start_worker()
+    gate = w.backend.gate("blocker")
+    with w.client() as c:
+        c.submit(req("blocker"))
+        wait_until(lambda: w.backend.batches == [["blocker"]], "the blocker to run")
+        job = c.submit(req("later"), priority=3)
+        c.cancel(job.id)
+        runner = CliRunner()
+        again = runner.invoke(cli, ["retry", str(job.id), "--worker", w.address])
+        new_id = c.jobs(states=["queued"]).jobs[0].id
+        said = f"job {job.id} queued again as job {new_id}\n"
+        assert (again.exit_code, again.output) == (0, said)
+        assert (c.status(new_id).prompt, c.status(new_id).priority) == ("later", 3)
+        queued = runner.invoke(cli, ["retry", str(new_id), "--worker", w.address])
+        assert queued.exit_code == 7
+        assert "only a failed or cancelled job can be retried" in queued.output
+        gate.set()
+
+
 def test_an_unknown_model_id_is_refused_at_submit_when_the_check_knows(start_worker) -> None:
     class Checking(FakeBackend):
         def check(self, request: GenerationRequest) -> None:

@@ -34,6 +34,7 @@ EXAMPLES: list[p.Message] = [
     p.ListJobs(rid=5, states=["queued", "done"], limit=10, offset=20),
     p.Models(rid=6),
     p.Reprioritise(rid=7, job=9, priority=-1000),
+    p.Retry(rid=8, job=9),
     p.Pong(
         rid=1,
         state="ready",

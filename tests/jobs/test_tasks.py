@@ -156,6 +156,26 @@ def test_cancelling_a_set_midway_leaves_no_files(worker) -> None:
     assert not list(outputs.rglob("manifest.json"))
 
 
+def test_a_cancelled_set_is_retried_as_a_new_job_of_its_task(worker) -> None:
+    """The worker queues it again from what it kept: the task, the set's options."""
+    from dgx_pixels.errors import JobError
+
+    _, client = worker()
+    job = client.submit_set("tiles", tiny("moss", "tiles", seamless="xy"), {"count": 2})
+    client.cancel(job.id)
+    wait_until(lambda: client.status(job.id).state == "cancelled", "the cancel")
+    again = client.retry(job.id)
+    assert again.id != job.id
+    assert (again.task, again.state, again.request) == ("tiles", "queued", job.request)
+    events = events_of(client, again.id)
+    assert isinstance(events[-1], p.Done), events[-1]
+    assert [e.step for e in events if isinstance(e, p.Progress)] == [1, 2]
+    with pytest.raises(JobError, match="only a failed or cancelled job can be retried"):
+        client.retry(again.id)  # done: nothing to retry
+    with pytest.raises(JobError, match="no job 404"):
+        client.retry(404)
+
+
 def test_bad_set_options_are_refused_at_submit_naming_the_value(worker) -> None:
     _, client = worker()
     cases = [

@@ -32,6 +32,7 @@ VALID: dict[str, dict[str, Any]] = {
     "jobs": {"rid": 1, "states": ["queued"], "limit": 5, "offset": 0},
     "models": {"rid": 1},
     "reprioritise": {"rid": 1, "job": 1, "priority": 5},
+    "retry": {"rid": 1, "job": 1},
 }
 
 values = st.recursive(

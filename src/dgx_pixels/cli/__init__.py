@@ -45,6 +45,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "jobs": ("dgx_pixels.cli._jobs", "jobs", "List jobs (--json for scripts)."),
     "watch": ("dgx_pixels.cli._jobs", "watch", "Show a job's live progress until it ends."),
     "cancel": ("dgx_pixels.cli._jobs", "cancel", "Cancel a queued or running job."),
+    "retry": (
+        "dgx_pixels.cli._jobs",
+        "retry",
+        "Queue a failed or cancelled job again, as a new job.",
+    ),
     "reprioritise": (
         "dgx_pixels.cli._jobs",
         "reprioritise",

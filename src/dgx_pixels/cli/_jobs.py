@@ -541,6 +541,20 @@ def cancel(job_id: int, worker_address: str | None, timeout: float) -> None:
         click.echo(f"job {job_id} already ended: {job.state}")
 
 
+# ---------------------------------------------------------------------- retry
+
+
+@click.command()
+@click.argument("job_id", type=int)
+@_worker_option
+def retry(job_id: int, worker_address: str | None, timeout: float) -> None:
+    """Queue failed or cancelled job JOB_ID again, as a new job (any task: sprites, sets,
+    trainings); `watch` the id it prints."""
+    with _client(worker_address, timeout) as client:
+        job = client.retry(job_id)
+    click.echo(f"job {job_id} queued again as job {job.id}")
+
+
 # --------------------------------------------------------------- reprioritise
 
 

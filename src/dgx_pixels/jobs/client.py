@@ -450,6 +450,12 @@ class Client(_ClientBase):
         """One job's record."""
         return self._call(lambda rid: p.Status(rid=rid, job=job_id), p.JobReply).job
 
+    def retry(self, job_id: int) -> p.JobRecord:
+        """Queue failed or cancelled job ``job_id`` again as a new job of the same task and
+        request (set and training jobs too); returns the new job. :class:`JobError` for
+        any other job."""
+        return self._call(lambda rid: p.Retry(rid=rid, job=job_id), p.JobReply).job
+
     def reprioritise(self, job_id: int, priority: int) -> p.JobRecord:
         """Give a queued job another priority (higher runs first; bounded by
         ``Limits.priority``); :class:`JobError` when it has left the queue."""
@@ -662,6 +668,10 @@ class AsyncClient(_ClientBase):
     async def status(self, job_id: int) -> p.JobRecord:
         """One job's record."""
         return (await self._call(lambda rid: p.Status(rid=rid, job=job_id), p.JobReply)).job
+
+    async def retry(self, job_id: int) -> p.JobRecord:
+        """Queue a failed or cancelled job again (see :meth:`Client.retry`)."""
+        return (await self._call(lambda rid: p.Retry(rid=rid, job=job_id), p.JobReply)).job
 
     async def reprioritise(self, job_id: int, priority: int) -> p.JobRecord:
         """Give a queued job another priority."""

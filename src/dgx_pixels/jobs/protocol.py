@@ -95,6 +95,7 @@ __all__ = [
     "Reply",
     "Reprioritise",
     "Request",
+    "Retry",
     "Started",
     "Status",
     "Submit",
@@ -413,6 +414,22 @@ class ListJobs(Request):
 
 
 @dataclass(frozen=True, slots=True)
+class Retry(Request):
+    """Queue a failed or cancelled job again, as a new job of the same task, request
+    and priority (the worker keeps what it was sent, so nothing travels again).
+
+    Any other job is answered with an ``error`` of kind ``state``.
+    """
+
+    TYPE: ClassVar[str] = "retry"
+    job: int
+
+    def __post_init__(self) -> None:
+        Request.__post_init__(self)
+        _check_range("job", self.job, 0, MAX_ID)
+
+
+@dataclass(frozen=True, slots=True)
 class Reprioritise(Request):
     """Give a queued job another priority (higher runs first).
 
@@ -462,7 +479,8 @@ class Pong(Reply):
 
 @dataclass(frozen=True, slots=True)
 class JobReply(Reply):
-    """Reply to ``submit``, ``cancel``, ``status`` and ``reprioritise``: the job's record."""
+    """Reply to ``submit``, ``cancel``, ``status``, ``reprioritise`` and ``retry``: the job's
+    record (for ``retry``, the new job's)."""
 
     TYPE: ClassVar[str] = "job"
     job: JobRecord
@@ -640,7 +658,7 @@ class WorkerEvent(Event):
 
 
 REQUEST_TYPES: dict[str, type[Request]] = {
-    c.TYPE: c for c in (Ping, Submit, Cancel, Status, ListJobs, Models, Reprioritise)
+    c.TYPE: c for c in (Ping, Submit, Cancel, Status, ListJobs, Models, Reprioritise, Retry)
 }
 REPLY_TYPES: dict[str, type[Reply]] = {
     c.TYPE: c for c in (Pong, JobReply, JobList, ModelList, ErrorReply)

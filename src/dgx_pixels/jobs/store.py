@@ -368,6 +368,28 @@ class JobStore:
         return job
 
     @_database_errors
+    def retry(self, job_id: int) -> JobRecord:
+        """Queue a failed or cancelled job again as a new job: the same task, request,
+        model, priority and ``force``; :class:`JobError` (kind ``state``) for any
+        other job, ``not_found`` when there is none."""
+        with self._transaction():
+            cur = self._db.execute(
+                "INSERT INTO jobs (state, priority, prompt, model, request, created, force, task) "
+                "SELECT 'queued', priority, prompt, model, request, ?, force, task FROM jobs "
+                "WHERE id = ? AND state IN ('failed', 'cancelled')",
+                (time.time(), job_id),
+            )
+            new_id = cur.lastrowid if cur.rowcount == 1 else None
+        if new_id is None:
+            job = self.get(job_id)  # raises not_found when there is none
+            raise JobError(
+                f"job {job_id} is {job.state}; only a failed or cancelled job can be retried",
+                job=job_id,
+                kind="state",
+            )
+        return self.get(new_id)
+
+    @_database_errors
     def requeue(self, job_ids: Iterable[int], *, count_attempt: bool = False) -> None:
         """Put running jobs back in the queue (a graceful stop, a batch partner cancelled).
 

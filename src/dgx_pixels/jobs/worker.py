@@ -493,6 +493,11 @@ class Worker:
                 return p.JobReply(rid=msg.rid, job=job)
             case p.Status():
                 return p.JobReply(rid=msg.rid, job=store.get(msg.job))
+            case p.Retry():
+                job = store.retry(msg.job)
+                self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))
+                runner.wake()
+                return p.JobReply(rid=msg.rid, job=job)
             case p.Reprioritise():
                 job = store.reprioritise(msg.job, msg.priority)
                 self._publish(p.Accepted(job=job.id, priority=job.priority, prompt=job.prompt))

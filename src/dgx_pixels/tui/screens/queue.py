@@ -2,9 +2,10 @@
 reprioritise.
 
 Cancel stops a queued job at once and a running one within a denoising step.
-Retry queues a failed or cancelled job's request again, as a new job with its
-priority. ``+`` and ``-`` raise and lower a queued job's priority by one
-(higher runs first; the worker bounds it). A running job whose model the
+Retry has the worker queue a failed or cancelled job again, as a new job of
+the same task, request and priority (sprites, sets and trainings alike).
+``+`` and ``-`` raise and lower a queued job's priority by one (higher runs
+first; the worker bounds it). A running job whose model the
 worker is loading shows as ``loading``, with the model.
 """
 
@@ -21,7 +22,6 @@ from textual.widgets import DataTable, Static
 
 from dgx_pixels.errors import DgxPixelsError
 from dgx_pixels.jobs.limits import LIMITS
-from dgx_pixels.request import GenerationRequest
 from dgx_pixels.tui.jobbook import JobView
 from dgx_pixels.tui.messages import RequestFailed, Submitted
 from dgx_pixels.tui.screens._base import PixelsScreen
@@ -191,18 +191,14 @@ class QueueScreen(PixelsScreen):
         if job.state not in ("failed", "cancelled"):
             self.say(f"job #{job.id} is {job.state}: only failed or cancelled jobs are retried")
             return
-        try:
-            request = GenerationRequest.from_dict(job.request)
-        except DgxPixelsError as exc:
-            self.say(exc.message)
-            return
-        self._retry(request, job.priority)
+        self._retry(job.id)
 
     @work(thread=True, group="queue-requests")
-    def _retry(self, request: GenerationRequest, priority: int) -> None:
+    def _retry(self, job_id: int) -> None:
+        """The worker queues the job again from what it kept (any task, its inputs)."""
         try:
             with self.studio.link.client() as client:
-                record = client.submit(request, priority=priority)
+                record = client.retry(job_id)
         except DgxPixelsError as exc:
             self.post_message(RequestFailed(exc.message, "retry"))
             return
