@@ -253,6 +253,36 @@ def test_cancelling_a_train_job_saves_a_checkpoint(worker) -> None:
     assert not list(w.config.data.outputs.rglob("ourstyle.safetensors"))  # no LoRA: it stopped
 
 
+def test_the_async_client_queues_a_training_too(worker) -> None:
+    import asyncio
+
+    from dgx_pixels.jobs.client import AsyncClient
+
+    w, client = worker()
+
+    async def main() -> tuple[p.JobRecord, list[p.Event]]:
+        async with AsyncClient(w.address, timeout=30) as c:
+            job = await c.submit_train(tiny_training(steps=2, validate_every=0), SPRITES)
+            return job, [e async for e in c.watch(job.id)]
+
+    job, events = asyncio.run(main())
+    assert (job.task, job.prompt) == ("train", "train lora ourstyle")
+    steps = [e.step for e in events if isinstance(e, p.Progress) and e.loss is not None]
+    assert steps == [1, 2]
+    done = events[-1]
+    assert isinstance(done, p.Done), events
+    [outputs] = done.outputs
+    assert Path(outputs["lora"]).name == "ourstyle.safetensors"
+    assert Path(outputs["metrics"]).read_text().count("\n") == 2
+    sent = client.status(job.id).request
+    # The dataset went as files: the worker stored them in its inputs and recorded that folder.
+    assert Path(sent["dataset"]).parent == w.config.data.inputs
+    assert sorted(f.name for f in Path(sent["dataset"]).glob("*.png")) == sorted(
+        f.name for f in SPRITES.glob("*.png")
+    )
+    assert sent["config"]["steps"] == 2
+
+
 def test_a_train_dataset_must_be_inside_the_roots_or_sent(worker, tmp_path: Path) -> None:
     inside, outside = tmp_path / "root" / "sprites", tmp_path / "elsewhere"
     shutil.copytree(SPRITES, inside)

@@ -426,21 +426,8 @@ class Client(_ClientBase):
         ``config`` is a ``train.TrainConfig``; the job ends with the LoRA file,
         its config sidecar and its metrics log.
         """
-        inputs = dataset_to_send(dataset) if send else {}
-        params = {"config": config.to_dict(), "layout": layout, "save_precision": save_precision}
-        if not send:
-            params["dataset"] = str(dataset)
-        return self._call(
-            lambda rid: p.Submit(
-                rid=rid,
-                request=params,
-                priority=priority,
-                force=force,
-                inputs=inputs,
-                task="train",
-            ),
-            p.JobReply,
-        ).job
+        make = _train_submit(config, dataset, layout, save_precision, priority, force, send)
+        return self._call(make, p.JobReply).job
 
     def cancel(self, job_id: int) -> p.JobRecord:
         """Cancel a job; the record shows ``cancelled`` or, while it stops, ``running``."""
@@ -661,6 +648,21 @@ class AsyncClient(_ClientBase):
         make = _set_submit(task, request, options, priority, force, from_file)
         return (await self._call(make, p.JobReply)).job
 
+    async def submit_train(
+        self,
+        config: Any,
+        dataset: Path,
+        *,
+        layout: str = "peft",
+        save_precision: str = "fp16",
+        priority: int = 0,
+        force: bool = False,
+        send: bool = True,
+    ) -> p.JobRecord:
+        """Queue a LoRA training (see :meth:`Client.submit_train`)."""
+        make = _train_submit(config, dataset, layout, save_precision, priority, force, send)
+        return (await self._call(make, p.JobReply)).job
+
     async def cancel(self, job_id: int) -> p.JobRecord:
         """Cancel a job."""
         return (await self._call(lambda rid: p.Cancel(rid=rid, job=job_id), p.JobReply)).job
@@ -781,4 +783,28 @@ def _set_submit(
         data.update(palette=None, **{FROM_INPUT: Path(from_file).name})
     return lambda rid: p.Submit(
         rid=rid, request=data, priority=priority, force=force, inputs=inputs, task=task
+    )
+
+
+def _train_submit(
+    config: Any,
+    dataset: Path,
+    layout: str,
+    save_precision: str,
+    priority: int,
+    force: bool,
+    send: bool,
+) -> Callable[[int], p.Submit]:
+    """The ``submit`` of a training job: the config, the LoRA's layout and precision, and
+    the dataset's sprites sent as files (or, with ``send=False``, the worker's folder)."""
+    inputs = dataset_to_send(dataset) if send else {}
+    params: dict[str, Any] = {
+        "config": config.to_dict(),
+        "layout": layout,
+        "save_precision": save_precision,
+    }
+    if not send:
+        params["dataset"] = str(dataset)
+    return lambda rid: p.Submit(
+        rid=rid, request=params, priority=priority, force=force, inputs=inputs, task="train"
     )
