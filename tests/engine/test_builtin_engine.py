@@ -248,3 +248,40 @@ def test_the_cli_answers_in_one_line(
     assert says in errors[0]
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def _listed(*args: str) -> str:
+    """The built-in model's line in ``models list``, or the status line of ``models info``."""
+    from click.testing import CliRunner
+
+    from dgx_pixels.cli import cli
+
+    result = CliRunner().invoke(cli, ["models", *args])
+    assert result.exit_code == 0, result.output
+    mark = "status:" if args[0] == "info" else MODEL
+    [line] = [line for line in result.output.splitlines() if mark in line]
+    return line
+
+
+def test_models_list_says_whether_the_built_in_model_is_trained(
+    random_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))  # nothing downloaded
+    monkeypatch.delenv(_engine.WEIGHTS_ENV, raising=False)
+    monkeypatch.setattr(_engine, "shipped_weights", lambda: tmp_path / "none.safetensors")
+    assert "not trained in this install" in _listed("list")
+    assert "not trained in this install" in _listed("info", MODEL)
+    monkeypatch.setenv(_engine.WEIGHTS_ENV, str(tmp_path / "gone.safetensors"))
+    assert "no such weights file" in _listed("list")
+    sha = hashlib.sha256(random_weights.read_bytes()).hexdigest()
+    size = random_weights.stat().st_size
+    assert 2**10 < size < 2**20, size  # the tiny preset's file: shown in KiB
+    ready = f"ready, {size / 2**10:.1f} KiB, sha256 {sha}"
+    monkeypatch.setenv(_engine.WEIGHTS_ENV, str(random_weights))
+    assert ready in _listed("list")
+    assert ready in _listed("info", MODEL)
+    monkeypatch.delenv(_engine.WEIGHTS_ENV)  # the packaged file, where a shipped install has it
+    monkeypatch.setattr(_engine, "shipped_weights", lambda: random_weights)
+    assert sha in _listed("list")

@@ -15,6 +15,7 @@ from dgx_pixels.tui.messages import PullProgress
 from dgx_pixels.tui.screens.models import lora_meta
 from dgx_pixels.tui.settings import load_settings
 
+from ..engine.builtin_fixtures import write_random_weights
 from ..engine.fake_hub import FakeHub, FakeRepo
 from .conftest import MODEL, NOBODY, make_app, wait_for
 
@@ -59,6 +60,32 @@ async def test_models_screen_lists_ids_and_the_cached_lora(
         assert row[0] == "owner/pixel-lora"
         assert row[3] == "0123456789ab"
         assert (row[4], row[5]) == ("pxl, 8bit", "0.8")
+
+
+async def test_models_screen_lists_the_built_in_model_and_its_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from dgx_pixels.engine._builtin import _engine
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.delenv(_engine.WEIGHTS_ENV, raising=False)
+    monkeypatch.setattr(_engine, "shipped_weights", lambda: tmp_path / "none.safetensors")
+    app = make_app(NOBODY, tmp_path)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: app.screen.settled, timeout=10, what="the scan")
+        ids = app.screen.query_one("#models-ids", DataTable)
+        assert ids.get_row_at(0)[:2] == ["builtin:sprites-32", "not trained in this install"]
+        weights = write_random_weights(tmp_path / "random.safetensors")
+        monkeypatch.setenv(_engine.WEIGHTS_ENV, str(weights))
+        app.screen.settled = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.settled, timeout=10, what="the rescan")
+        sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+        state = f"ready, {weights.stat().st_size / 2**10:.1f} KiB, sha256 {sha}"
+        assert ids.get_row_at(0)[:2] == ["builtin:sprites-32", state]
 
 
 @pytest.fixture

@@ -30,7 +30,12 @@ def test_screen(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from dgx_pixels.engine._builtin import _engine
+
     monkeypatch.setenv("HF_HUB_CACHE", "/nonexistent/hf-cache")  # Models: the same empty cache
+    # Models: the built-in model untrained, as in any install that has not trained it
+    monkeypatch.delenv(_engine.WEIGHTS_ENV, raising=False)
+    monkeypatch.setattr(_engine, "shipped_weights", lambda: Path("/nonexistent/weights"))
     # a fixed settings path (shown on Settings; never written: nothing is saved here)
     fixed = Path("/nonexistent/dgx-pixels-snapshots/tui.toml")
     app = make_app(NOBODY, tmp_path, data_dir=tmp_path / "data", settings_path=fixed)

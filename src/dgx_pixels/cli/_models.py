@@ -42,6 +42,33 @@ def _state(spec: ModelSpec, cached: Collection[str]) -> str:
     return f"needs {', '.join(missing)}"
 
 
+def builtin_state() -> str:
+    """``ready`` with the built-in model's weights' size and SHA-256, or why it is not;
+    read from the weights file the engine would load, never downloaded."""
+    from dgx_pixels.engine._builtin._engine import weights_path
+    from dgx_pixels.engine._hub import sha256_file
+    from dgx_pixels.errors import ModelNotFoundError
+
+    try:
+        path = weights_path()
+    except ModelNotFoundError as exc:
+        if "path" in exc.context:  # $DGX_PIXELS_BUILTIN_WEIGHTS names no file: it says so
+            return exc.message
+        return "not trained in this install"
+    return f"ready, {_size(path.stat().st_size)}, sha256 {sha256_file(path)}"
+
+
+def known_ids(cached: Collection[str]) -> list[tuple[str, str, str]]:
+    """``(id, state, description)`` of every known model id: the built-in, presets, random."""
+    from dgx_pixels.engine.models import BUILTIN_MODELS, PRESETS, RANDOM_MODELS
+
+    rows = [(spec.id, builtin_state(), spec.description) for spec in BUILTIN_MODELS.values()]
+    for spec in [*PRESETS.values(), *RANDOM_MODELS.values()]:
+        state = "built in" if spec.kind == "random" else _state(spec, cached)
+        rows.append((spec.id, state, spec.description))
+    return rows
+
+
 @click.group("models")
 def models() -> None:
     """List, download, describe and verify models and LoRAs."""
@@ -51,13 +78,13 @@ def models() -> None:
 def list_models() -> None:
     """Known model ids, and what the Hugging Face cache holds with sizes."""
     from dgx_pixels.engine._hub import cached_repos, hub_cache_dir
-    from dgx_pixels.engine.models import PRESETS, RANDOM_MODELS
 
     cached = {repo.repo_id: repo for repo in cached_repos()}
     click.echo("model ids:")
-    for spec in [*PRESETS.values(), *RANDOM_MODELS.values()]:
-        state = "built in" if spec.kind == "random" else _state(spec, cached)
-        click.echo(f"  {spec.id:<18} {state:<15} {spec.description}")
+    rows = known_ids(cached)
+    width = max(len(state) for _, state, _ in rows)
+    for model_id, state, description in rows:
+        click.echo(f"  {model_id:<18} {state:<{width}} {description}")
     click.echo(f"cache {hub_cache_dir()}:")
     if not cached:
         click.echo("  (empty)")
@@ -112,6 +139,8 @@ def info(model_id: str) -> None:
             size = sum(repos[repo].size_bytes for repo in [spec.source, *_lora_repos(spec)])
             state = f"cached, {_size(size)}"
         click.echo(f"status:        {state}")
+    elif spec.kind == "builtin":
+        click.echo(f"status:        {builtin_state()}")
 
 
 @models.command("verify")

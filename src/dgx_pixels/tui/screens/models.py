@@ -261,15 +261,15 @@ class ModelsScreen(PixelsScreen):
 
     @work(thread=True, exclusive=True, group="models-scan")
     def _scan(self) -> None:
-        from dgx_pixels.cli._models import _state
+        from dgx_pixels.cli._models import _state, known_ids
         from dgx_pixels.engine._hub import cached_repos, hub_cache_dir
-        from dgx_pixels.engine.models import PRESETS, RANDOM_MODELS
+        from dgx_pixels.engine.models import BUILTIN_MODELS, PRESETS, RANDOM_MODELS
 
         repos = cached_repos()
         cached = {repo.repo_id: repo for repo in repos}
         ids = []
         default = self.studio.settings.model
-        if default not in PRESETS and default not in RANDOM_MODELS:
+        if not any(default in known for known in (BUILTIN_MODELS, PRESETS, RANDOM_MODELS)):
             from dgx_pixels.engine.models import resolve_model
 
             try:  # a hub id or local path made the default: listed too
@@ -278,9 +278,7 @@ class ModelsScreen(PixelsScreen):
                 ids.append((default, state, spec.description or spec.source))
             except DgxPixelsError:
                 ids.append((default, "unknown", "the default in the settings file"))
-        for spec in [*PRESETS.values(), *RANDOM_MODELS.values()]:
-            state = "built in" if spec.kind == "random" else _state(spec, cached)
-            ids.append((spec.id, state, spec.description))
+        ids.extend(known_ids(cached))
         loras: dict[str, list[LoraMeta]] = {}
         for repo in repos:
             found = []
