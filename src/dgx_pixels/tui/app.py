@@ -309,8 +309,8 @@ def all_binding_scopes() -> Iterator[tuple[str, Iterable[BindingType]]]:
         yield entry.title, cls.BINDINGS
         for widget_cls in getattr(cls, "WIDGETS_WITH_KEYS", ()):
             yield f"{entry.title}: {widget_cls.KEYS_SCOPE}", widget_cls.BINDINGS
-    from dgx_pixels.tui.widgets.animation import EffectPicker
+    from dgx_pixels.tui.widgets.animation import AnimatePicker
     from dgx_pixels.tui.widgets.export import ExportDialog
 
     yield "the export dialog", ExportDialog.BINDINGS
-    yield "the effect list", EffectPicker.BINDINGS
+    yield "the animate list", AnimatePicker.BINDINGS

@@ -52,12 +52,15 @@ class JobEventReceived(Message):
 
 
 class Submitted(Message):
-    """A job was queued; ``tag`` says what it was for (``generate``, ``compare``...)."""
+    """A job was queued; ``tag`` says what it was for (``generate``, ``compare``...);
+    ``source`` is what it was made from, where the screen needs it back (the output
+    an animate job animates)."""
 
-    def __init__(self, job: p.JobRecord, tag: str = "") -> None:
+    def __init__(self, job: p.JobRecord, tag: str = "", source: object = None) -> None:
         super().__init__()
         self.job = job
         self.tag = tag
+        self.source = source
 
 
 class RequestFailed(Message):
