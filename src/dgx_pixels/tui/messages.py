@@ -16,6 +16,7 @@ from dgx_pixels.jobs import protocol as p
 from dgx_pixels.tui.link import WorkerStatus
 
 __all__ = [
+    "AnimateRequested",
     "ExportRequested",
     "JobEventReceived",
     "JobsListed",
@@ -88,6 +89,16 @@ class PullFinished(Message):
         super().__init__()
         self.model_id = model_id
         self.paths = paths
+
+
+class AnimateRequested(Message):
+    """A screen without a results strip (Gallery) asks for ``output`` to be animated as
+    ``choice`` (a ``widgets.animation.AnimationChoice``); the app hands it to Generate."""
+
+    def __init__(self, output: object, choice: object) -> None:
+        super().__init__()
+        self.output = output
+        self.choice = choice
 
 
 class ExportRequested(Message):

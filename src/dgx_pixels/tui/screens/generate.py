@@ -407,7 +407,7 @@ class GenerateScreen(PixelsScreen):
                     self._reprocess(output, palette)
                 case "animate":
                     self.app.push_screen(
-                        AnimatePicker(), lambda choice: self._animation_chosen(output, choice)
+                        AnimatePicker(), lambda choice: self.animate_output(output, choice)
                     )
         except DgxPixelsError as exc:
             self.say(exc.message, error=True)
@@ -415,7 +415,9 @@ class GenerateScreen(PixelsScreen):
     def on_export_requested(self, message: ExportRequested) -> None:
         self.app.push_screen(ExportDialog(message.paths))
 
-    def _animation_chosen(self, output: Output, choice: AnimationChoice | None) -> None:
+    def animate_output(self, output: Output, choice: AnimationChoice | None) -> None:
+        """Animate ``output`` as the picker's ``choice`` (None: cancelled); Gallery's ``a``
+        comes here too (through the app), so both show it in this strip."""
         if choice is None:
             return
         if choice.effect:
