@@ -335,6 +335,7 @@ class GenerateScreen(PixelsScreen):
                     running = view
                 if view.state in ("failed", "cancelled"):
                     self._shown.add(job_id)
+                    self._animating.pop(job_id, None)
                     if view.error:
                         self.say(f"job #{job_id} failed: {view.error}", error=True)
         self._show_progress(running)
