@@ -179,3 +179,44 @@ async def test_gallery_exports_into_a_project_and_names_the_folder_without_a_des
     assert tres
     assert tres[0].read_text().startswith("[gd_resource")
     assert str(project) in report
+
+
+async def test_gallery_a_animates_the_selected_sprite_in_generates_strip(
+    tiny_worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    """``a`` in Gallery opens Generate's list; the walk is drawn on the worker and plays in
+    Generate's strip, with the Gallery sprite as the character."""
+    from textual.widgets import OptionList
+
+    from dgx_pixels.assets import read_manifest
+    from dgx_pixels.tui.screens.generate import GenerateScreen
+    from dgx_pixels.tui.widgets.animation import AnimatePicker, AnimationTile
+
+    request = GenerationRequest("a gallery ghost", size=(16, 16), count=1, steps=2, model=MODEL)
+    with Client(tiny_worker.address) as client:
+        done = client.run(request)
+    sprite = Path(done.outputs[0]["sprite"])
+    app = make_app(tiny_worker.address, tmp_path, data_dir=tiny_worker.data.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status.serving, what="the worker")
+        app.screen.query_one("#steps", Input).value = "2"  # Generate's steps make the frames
+        await pilot.press("f2")
+        screen = app.screen
+        screen.query_one("#gal-filter", Input).value = "a gallery ghost"
+        grid = screen.query_one(ThumbGrid)
+        await wait_for(pilot, lambda: grid.count == 1, what="the ghost")
+        grid.focus()
+        await pilot.press("a")
+        picker = app.screen
+        assert isinstance(picker, AnimatePicker)
+        picker.query_one("#anim-frames", Input).value = "2"
+        options = picker.query_one(OptionList)
+        options.highlighted = [o.id for o in options.options].index("walk")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, GenerateScreen), what="Generate")
+        generate = app.screen
+        await wait_for(pilot, lambda: bool(generate.query(AnimationTile)), what="the animation")
+        animation = generate.query(AnimationTile).first()
+        manifest = read_manifest(animation.folder)
+        assert len(animation.frames) == len(manifest.frames) == 2
+        assert manifest.request["from"] == sprite.name

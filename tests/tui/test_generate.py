@@ -109,7 +109,7 @@ async def test_a_result_animates_with_an_effect_and_both_export_into_a_project(
 
     from textual.widgets import Input, OptionList, Select
 
-    from dgx_pixels.tui.widgets.animation import AnimationTile, EffectPicker
+    from dgx_pixels.tui.widgets.animation import AnimatePicker, AnimationTile
     from dgx_pixels.tui.widgets.export import ExportDialog
 
     project = tmp_path / "game"
@@ -126,7 +126,7 @@ async def test_a_result_animates_with_an_effect_and_both_export_into_a_project(
         tile = screen.query(ResultTile).first()
         tile.focus()
         await pilot.press("a")
-        assert isinstance(app.screen, EffectPicker)
+        assert isinstance(app.screen, AnimatePicker)
         picker = app.screen.query_one(OptionList)
         picker.highlighted = [o.id for o in picker.options].index("blink")
         await pilot.press("enter")
@@ -180,3 +180,84 @@ async def test_the_model_field_asks_the_one_worker_for_another_model(
         done = next(e for _, e in app.events if isinstance(e, p.Done))
         with Client(tiny_worker.address) as client:
             assert client.status(done.job).model == "random:sdxl-tiny-b"
+
+
+async def test_a_result_animates_with_a_walk_the_worker_draws_frame_by_frame(
+    tiny_worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    """``a``, walk: an animate job with the sprite as the character, its progress counted
+    in frames, then its asset playing in the strip."""
+    from textual.widgets import Input, OptionList, Static
+
+    from dgx_pixels.assets import read_manifest
+    from dgx_pixels.tui.widgets.animation import AnimatePicker, AnimationTile
+
+    app = make_app(tiny_worker.address, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status.serving, what="the worker")
+        fill(app, **FAST)
+        await pilot.press(*"a walking knight", "enter")
+        await wait_for(
+            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
+        )
+        screen = app.screen
+        fill(app, steps="2")
+        tile = screen.query(ResultTile).first()
+        tile.focus()
+        await pilot.press("a")
+        picker = app.screen
+        assert isinstance(picker, AnimatePicker)
+        picker.query_one("#anim-frames", Input).value = "2"
+        options = picker.query_one(OptionList)
+        options.highlighted = [o.id for o in options.options].index("walk")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(screen.query(AnimationTile)), what="the animation")
+        animation = screen.query(AnimationTile).first()
+        manifest = read_manifest(animation.folder)
+        assert manifest.kind == "animation"
+        assert len(animation.frames) == len(manifest.frames) == 2
+        assert animation.frames[0].size == (16, 16)
+        assert manifest.request["action"] == "walk"
+        assert manifest.request["from"] == tile.output.sprite.name
+        [job_id] = [j for j, v in app.jobs.items() if v.task == "animate"]
+        progress = [e for _, e in app.events if isinstance(e, p.Progress) and e.job == job_id]
+        assert [(e.step, e.total) for e in progress] == [(1, 2), (2, 2)]
+        assert all(e.preview for e in progress)
+        assert app.jobs[job_id].unit == "frame"
+        message = str(screen.query_one("#gen-message", Static).render())
+        assert "walk: 2 frames" in message
+
+
+async def test_a_bad_frame_count_is_refused_in_one_line_before_anything_is_sent(
+    tiny_worker: SpawnedWorker, tmp_path: Path
+) -> None:
+    from textual.widgets import Input, OptionList, Static
+
+    from dgx_pixels.tui.widgets.animation import AnimatePicker
+
+    app = make_app(tiny_worker.address, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status.serving, what="the worker")
+        fill(app, **FAST)
+        await pilot.press(*"a running knight", "enter")
+        await wait_for(
+            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
+        )
+        screen = app.screen
+        jobs_before = set(app.jobs)
+        screen.query(ResultTile).first().focus()
+        for typed, said in (("20", "--frames must be 2-16, got 20"),
+                            ("two", "--frames must be 2-16, got 'two'")):  # fmt: skip
+            await pilot.press("a")
+            picker = app.screen
+            assert isinstance(picker, AnimatePicker)
+            picker.query_one("#anim-frames", Input).value = typed
+            options = picker.query_one(OptionList)
+            options.highlighted = [o.id for o in options.options].index("run")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is screen
+            message = str(screen.query_one("#gen-message", Static).render())
+            assert message == said
+        await pilot.pause(0.3)
+        assert set(app.jobs) == jobs_before  # nothing was sent

@@ -36,7 +36,12 @@ from dgx_pixels.jobs.client import EventStream
 from dgx_pixels.tui import keys
 from dgx_pixels.tui.jobbook import JobView, apply_event, from_record
 from dgx_pixels.tui.link import LinkState, WorkerLink, WorkerStatus
-from dgx_pixels.tui.messages import JobEventReceived, JobsListed, WorkerStatusChanged
+from dgx_pixels.tui.messages import (
+    AnimateRequested,
+    JobEventReceived,
+    JobsListed,
+    WorkerStatusChanged,
+)
 from dgx_pixels.tui.screens.compare import CompareScreen
 from dgx_pixels.tui.screens.gallery import GalleryScreen
 from dgx_pixels.tui.screens.generate import GenerateScreen
@@ -164,6 +169,19 @@ class DgxPixelsApp(App[None]):
         """Switch to the screen ``mode`` (a no-op when it is showing)."""
         if self.current_mode != mode:
             self.switch_mode(mode)
+
+    async def on_animate_requested(self, message: AnimateRequested) -> None:
+        """Gallery's ``a``: Generate makes the animation, in its strip, with its progress."""
+        from dgx_pixels.tui.outputs import Output
+        from dgx_pixels.tui.widgets.animation import AnimationChoice
+
+        assert isinstance(message.output, Output)
+        assert isinstance(message.choice, AnimationChoice)
+        if self.current_mode != "generate":
+            await self.switch_mode("generate")
+        screen = self.screen
+        assert isinstance(screen, GenerateScreen)
+        screen.animate_output(message.output, message.choice)
 
     def action_number_screen(self, mode: str) -> None:
         """A number key: switch screens unless a text field has the key."""
@@ -309,8 +327,8 @@ def all_binding_scopes() -> Iterator[tuple[str, Iterable[BindingType]]]:
         yield entry.title, cls.BINDINGS
         for widget_cls in getattr(cls, "WIDGETS_WITH_KEYS", ()):
             yield f"{entry.title}: {widget_cls.KEYS_SCOPE}", widget_cls.BINDINGS
-    from dgx_pixels.tui.widgets.animation import EffectPicker
+    from dgx_pixels.tui.widgets.animation import AnimatePicker
     from dgx_pixels.tui.widgets.export import ExportDialog
 
     yield "the export dialog", ExportDialog.BINDINGS
-    yield "the effect list", EffectPicker.BINDINGS
+    yield "the animate list", AnimatePicker.BINDINGS

@@ -45,11 +45,17 @@ class JobView:
     seconds: float | None = None
     loading: str = ""  # the model the running job waits for, while the worker loads it
     load_s: float | None = None  # how long its model took to load (None: it was warm)
+    task: str = "generate"  # or a set's (animate: each step is a frame drawn)
 
     @property
     def fraction(self) -> float:
         """Steps done, 0 to 1."""
         return self.step / self.total if self.total else 0.0
+
+    @property
+    def unit(self) -> str:
+        """What a step counts: a sampling step, or a frame of an animate job."""
+        return "frame" if self.task == "animate" else "step"
 
     @property
     def terminal(self) -> bool:
@@ -73,6 +79,7 @@ def from_record(record: p.JobRecord, old: JobView | None = None) -> JobView:
         finished=record.finished,
         outputs=tuple(record.outputs),
         error=record.error or "",
+        task=record.task,
     )
     if old is not None and record.state == p.JobState.RUNNING:
         view = dataclasses.replace(

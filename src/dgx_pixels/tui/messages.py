@@ -16,6 +16,7 @@ from dgx_pixels.jobs import protocol as p
 from dgx_pixels.tui.link import WorkerStatus
 
 __all__ = [
+    "AnimateRequested",
     "ExportRequested",
     "JobEventReceived",
     "JobsListed",
@@ -52,12 +53,15 @@ class JobEventReceived(Message):
 
 
 class Submitted(Message):
-    """A job was queued; ``tag`` says what it was for (``generate``, ``compare``...)."""
+    """A job was queued; ``tag`` says what it was for (``generate``, ``compare``...);
+    ``source`` is what it was made from, where the screen needs it back (the output
+    an animate job animates)."""
 
-    def __init__(self, job: p.JobRecord, tag: str = "") -> None:
+    def __init__(self, job: p.JobRecord, tag: str = "", source: object = None) -> None:
         super().__init__()
         self.job = job
         self.tag = tag
+        self.source = source
 
 
 class RequestFailed(Message):
@@ -85,6 +89,16 @@ class PullFinished(Message):
         super().__init__()
         self.model_id = model_id
         self.paths = paths
+
+
+class AnimateRequested(Message):
+    """A screen without a results strip (Gallery) asks for ``output`` to be animated as
+    ``choice`` (a ``widgets.animation.AnimationChoice``); the app hands it to Generate."""
+
+    def __init__(self, output: object, choice: object) -> None:
+        super().__init__()
+        self.output = output
+        self.choice = choice
 
 
 class ExportRequested(Message):

@@ -4,6 +4,9 @@ An output is the four files of :mod:`dgx_pixels.assets`; :class:`Output`
 names them and reads the sprite and its metadata. :func:`reprocess` runs the
 pixel toolkit again on the kept raw drawing with another palette and writes
 the new sprite beside the original (never over a file).
+:func:`plan_animation` checks an animation of an output (the sprite as the
+character) before it is sent to the worker; :func:`read_animation` reads the
+frames of the asset an animate job made.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -22,7 +25,10 @@ from dgx_pixels.image_files import read_image, write_png
 from dgx_pixels.request import GenerationRequest
 from dgx_pixels.tui.link import is_noise_model
 
-__all__ = ["Output", "reprocess", "reprocessed_path"]
+if TYPE_CHECKING:
+    from dgx_pixels.sprites import SetPlan
+
+__all__ = ["Output", "plan_animation", "read_animation", "reprocess", "reprocessed_path"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +107,51 @@ def reprocess(output: Output, palette: str) -> Path:
     described["pixel_spec"] = {**dict(meta.get("pixel_spec") or {}), "palette": palette}
     described["reprocessed_from"] = output.sprite.name
     return write_png(sprite, target, text={PNG_KEY: json.dumps(described, sort_keys=True)})
+
+
+def _whole(text: str) -> int | str:
+    """``text`` as a whole number, or as typed (so the check names the bad value)."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        return text
+
+
+def plan_animation(
+    output: Output, action: str, frames: str, directions: str, *, model: str, steps: int
+) -> SetPlan:
+    """The checked animate job that draws ``action`` with ``output``'s sprite as the character.
+
+    The sprite's own request gives the prompt, seed, LoRAs and sampling;
+    ``model`` and ``steps`` are the form's. ``frames`` and ``directions`` are
+    the typed texts; :class:`InputError` names the first bad value.
+    """
+    from dgx_pixels.sprites import plan_set, set_request
+
+    sprite = output.image()
+    made = output.request()
+    given = {
+        "size": sprite.size,
+        "palette": None,  # the sprite's colours (plan_set)
+        "model": model,
+        "seed": made.seed,
+        "steps": steps,
+        "guidance": made.guidance,
+        "scheduler": made.scheduler,
+        "negative": made.negative,
+        "loras": made.loras,
+    }
+    options = {"action": action, "frames": _whole(frames), "directions": _whole(directions)}
+    request = set_request("animate", made.prompt, given)
+    return plan_set("animate", request, options, from_sprite=sprite, from_name=output.sprite.name)
+
+
+def read_animation(manifest_path: str | Path) -> tuple[Path, list[Image.Image], int]:
+    """An animation asset's folder, its frames (every direction, in order) and the first
+    frame's duration in ms; :class:`~dgx_pixels.errors.DgxPixelsError` when it cannot be read."""
+    from dgx_pixels.assets import read_manifest
+
+    manifest = read_manifest(manifest_path)
+    folder = Path(manifest_path).parent
+    frames = [read_image(folder / frame.file, mode="RGBA") for frame in manifest.frames]
+    return folder, frames, manifest.frames[0].duration_ms

@@ -7,7 +7,9 @@ saves them in ``<data dir>/tags.json``), ``x`` moves its files to the trash
 (``u`` puts them back), ``p`` re-processes it locally with the chosen
 palette, ``e`` exports it into a game project (the shared export dialog),
 ``o`` opens its folder with the desktop's opener where there is a desktop,
-and otherwise names the folder.
+and otherwise names the folder; ``a`` animates it (the list Generate's ``a``
+opens: an action the worker draws, or an effect), in Generate's strip, which
+the app switches to.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from textual.widgets import Input, Select, Static
 
 from dgx_pixels.errors import DgxPixelsError
 from dgx_pixels.tui.gallery import GalleryItem, TagBook, Trash, matches, scan
+from dgx_pixels.tui.messages import AnimateRequested
 from dgx_pixels.tui.outputs import Output, reprocess
 from dgx_pixels.tui.screens._base import PixelsScreen
+from dgx_pixels.tui.widgets.animation import AnimatePicker, AnimationChoice
 from dgx_pixels.tui.widgets.export import ExportDialog
 from dgx_pixels.tui.widgets.sprite import SpriteView
 from dgx_pixels.tui.widgets.thumbs import Thumb, ThumbGrid
@@ -62,6 +66,7 @@ class GalleryScreen(PixelsScreen):
         Binding("u", "undo", "Undo delete", id="gallery.undo"),
         Binding("p", "reprocess", "Re-process: palette", id="gallery.reprocess"),
         Binding("e", "export", "Export", id="gallery.export"),
+        Binding("a", "animate", "Animate (in Generate)", id="gallery.animate"),
         Binding("t", "edit_tags", "Tags", id="gallery.tags"),
         Binding("slash", "find", "Filter", id="gallery.filter"),
         Binding("o", "open_folder", "Open folder", id="gallery.open"),
@@ -285,6 +290,18 @@ class GalleryScreen(PixelsScreen):
             return
         self.app.call_from_thread(self.say, f"re-processed with {palette}: {path.name}")
         self.app.call_from_thread(self.action_rescan)
+
+    def action_animate(self) -> None:
+        item = self.selected()
+        if item is not None:
+            output = Output.from_sprite(item.sprite)
+            self.app.push_screen(
+                AnimatePicker(), lambda choice: self._animation_chosen(output, choice)
+            )
+
+    def _animation_chosen(self, output: Output, choice: AnimationChoice | None) -> None:
+        if choice is not None:
+            self.post_message(AnimateRequested(output, choice))
 
     def action_export(self) -> None:
         item = self.selected()

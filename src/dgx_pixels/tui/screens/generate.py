@@ -5,15 +5,16 @@ shows as a tile in the results strip, first with its step preview and
 progress, then as its finished sprites. A finished sprite, once selected,
 can be re-rolled with its seed, varied (same request, new seeds), used as the
 init image of an img2img job, re-processed locally with another palette,
-animated with a model-free effect (the animation plays in the strip; its
-asset folder is written beside the sprite), or exported into a game project
-(the export dialog Gallery uses too). A generated animation (a model drawing
-the frames of an action) needs the worker to run animation jobs, which it does
-not yet; ``dgx-pixels animate`` makes one.
+animated, or exported into a game project (the export dialog Gallery uses
+too). Animate offers the generated actions (the worker's model draws idle,
+walk, ... with the sprite as the character, as an animate job whose progress
+counts frames) and the model-free effects (made here, the asset folder written
+beside the sprite); either animation plays in the strip.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,9 +31,9 @@ from dgx_pixels.request import GenerationRequest, LoraRef
 from dgx_pixels.tui.jobbook import JobView
 from dgx_pixels.tui.link import WorkerStatus, is_noise_model
 from dgx_pixels.tui.messages import ExportRequested, RequestFailed, Submitted
-from dgx_pixels.tui.outputs import Output, reprocess
+from dgx_pixels.tui.outputs import Output, plan_animation, read_animation, reprocess
 from dgx_pixels.tui.screens._base import PixelsScreen
-from dgx_pixels.tui.widgets.animation import AnimationTile, EffectPicker
+from dgx_pixels.tui.widgets.animation import AnimatePicker, AnimationChoice, AnimationTile
 from dgx_pixels.tui.widgets.export import ExportDialog
 from dgx_pixels.tui.widgets.results import JobTile, ResultTile
 from dgx_pixels.tui.widgets.swatches import Swatches
@@ -128,6 +129,7 @@ class GenerateScreen(PixelsScreen):
         super().__init__()
         self._mine: list[int] = []
         self._shown: set[int] = set()
+        self._animating: dict[int, Output] = {}  # animate job -> the sprite it animates
 
     # ----------------------------------------------------------------- layout
 
@@ -276,6 +278,8 @@ class GenerateScreen(PixelsScreen):
 
     def on_submitted(self, message: Submitted) -> None:
         self._mine.append(message.job.id)
+        if isinstance(message.source, Output):
+            self._animating[message.job.id] = message.source
         self.say(f"queued job #{message.job.id}")
         from dgx_pixels.tui.jobbook import from_record
 
@@ -313,12 +317,17 @@ class GenerateScreen(PixelsScreen):
             view = jobs.get(job_id)
             if view is None or job_id in self._shown:
                 continue
+            if job_id in self._animating and view.task != "animate":
+                # known from its Accepted event alone, before a listing brings its task
+                view = dataclasses.replace(view, task="animate")
             tiles = self.query(f"#job-{job_id}")
             if not tiles:
                 self._place_job(view)
                 tiles = self.query(f"#job-{job_id}")
             tile = tiles.first(JobTile) if tiles else None
-            if view.state == "done" and view.outputs:
+            if view.state == "done" and view.outputs and job_id in self._animating:
+                self._show_drawn_animation(view, tile)
+            elif view.state == "done" and view.outputs:
                 self._show_results(view, tile)
             elif tile is not None:
                 tile.update_view(view)
@@ -326,6 +335,7 @@ class GenerateScreen(PixelsScreen):
                     running = view
                 if view.state in ("failed", "cancelled"):
                     self._shown.add(job_id)
+                    self._animating.pop(job_id, None)
                     if view.error:
                         self.say(f"job #{job_id} failed: {view.error}", error=True)
         self._show_progress(running)
@@ -340,7 +350,7 @@ class GenerateScreen(PixelsScreen):
         bar.display = True
         bar.update(total=view.total, progress=view.step)
         eta = f", about {view.eta_s:.0f} s left" if view.eta_s is not None else ""
-        label.update(f"job #{view.id}: step {view.step} of {view.total}{eta}")
+        label.update(f"job #{view.id}: {view.unit} {view.step} of {view.total}{eta}")
 
     def _show_results(self, view: JobView, tile: JobTile | None) -> None:
         self._shown.add(view.id)
@@ -398,7 +408,7 @@ class GenerateScreen(PixelsScreen):
                     self._reprocess(output, palette)
                 case "animate":
                     self.app.push_screen(
-                        EffectPicker(), lambda effect: self._effect_chosen(output, effect)
+                        AnimatePicker(), lambda choice: self.animate_output(output, choice)
                     )
         except DgxPixelsError as exc:
             self.say(exc.message, error=True)
@@ -406,10 +416,56 @@ class GenerateScreen(PixelsScreen):
     def on_export_requested(self, message: ExportRequested) -> None:
         self.app.push_screen(ExportDialog(message.paths))
 
-    def _effect_chosen(self, output: Output, effect: str | None) -> None:
-        if effect is not None:
-            self.say(f"animating with {effect} ...")
-            self._make_effect(output, effect)
+    def animate_output(self, output: Output, choice: AnimationChoice | None) -> None:
+        """Animate ``output`` as the picker's ``choice`` (None: cancelled); Gallery's ``a``
+        comes here too (through the app), so both show it in this strip."""
+        if choice is None:
+            return
+        if choice.effect:
+            self.say(f"animating with {choice.name} ...")
+            self._make_effect(output, choice.name)
+            return
+        try:  # checked here, before anything is sent: the bad value in one line
+            steps = _number("steps", self.query_one("#steps", Input).value or "30", int)
+            plan = plan_animation(
+                output, choice.name, choice.frames, choice.directions,
+                model=self.model_for_request(), steps=steps,
+            )  # fmt: skip
+        except DgxPixelsError as exc:
+            self.say(exc.message, error=True)
+            return
+        frames, directions = plan.options["frames"], plan.options["directions"]
+        self.say(f"submitting {choice.name}: {frames} frames x {directions} direction(s) ...")
+        self._submit_animation(plan, output)
+
+    @work(thread=True, group="generate-submit")
+    def _submit_animation(self, plan: Any, output: Output) -> None:
+        try:
+            with self.studio.link.client() as client:
+                job = client.submit_set(
+                    plan.task, plan.request, dict(plan.options), from_file=output.sprite
+                )
+        except DgxPixelsError as exc:
+            self.post_message(RequestFailed(exc.message, "animate"))
+            return
+        self.post_message(Submitted(job, "animate", source=output))
+
+    def _show_drawn_animation(self, view: JobView, tile: JobTile | None) -> None:
+        """A finished animate job: its asset (on the shared data dir) plays in the strip."""
+        self._shown.add(view.id)
+        source = self._animating.pop(view.id)
+        if tile is not None:
+            tile.remove()
+        try:
+            folder, frames, duration = read_animation(view.outputs[0]["manifest"])
+        except (DgxPixelsError, KeyError) as exc:
+            self.say(f"job #{view.id} done, but its asset cannot be read here: {exc}", error=True)
+            return
+        options = view.request.get("options")
+        action = (
+            str(options.get("action", "animation")) if isinstance(options, dict) else "animation"
+        )
+        self._add_animation(source, folder, frames, duration, action)
 
     @work(thread=True, group="generate-animate")
     def _make_effect(self, output: Output, effect: str) -> None:

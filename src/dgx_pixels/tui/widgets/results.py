@@ -58,7 +58,7 @@ class JobTile(Widget):
     def _caption(view: JobView) -> str:
         if view.state == "running" and view.total:
             eta = f", {view.eta_s:.0f} s left" if view.eta_s is not None else ""
-            return f"#{view.id} step {view.step}/{view.total}{eta}"
+            return f"#{view.id} {view.unit} {view.step}/{view.total}{eta}"
         return f"#{view.id} {view.state}"
 
     def update_view(self, view: JobView) -> None:
@@ -82,7 +82,7 @@ class ResultTile(Widget, can_focus=True):
         Binding("v", "act('variations')", "Variations", id="result.variations"),
         Binding("i", "act('img2img')", "Img2img from it", id="result.img2img"),
         Binding("p", "act('reprocess')", "Re-process: palette", id="result.reprocess"),
-        Binding("a", "act('animate')", "Animate: an effect", id="result.animate"),
+        Binding("a", "act('animate')", "Animate: action, effect", id="result.animate"),
         Binding("e", "export", "Export it", id="result.export"),
     ]
     DEFAULT_CSS = """
