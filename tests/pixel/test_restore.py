@@ -109,6 +109,24 @@ def test_an_ink_drifting_across_the_picture_stays_one_ink() -> None:
     assert np.abs(np.asarray(result.image)[..., :3].astype(int) - truth).max() <= 3
 
 
+def test_a_close_lightness_ramp_under_chroma_noise_keeps_its_steps() -> None:
+    # Three shades 8 levels apart (L* 3.1 each, under the merging distance of
+    # 3.5) with every cell's chroma shifted, as JPEG's subsampled chroma
+    # does. With chroma shifts counted as much as lightness steps, the inks
+    # were cut across the ramp and cells came back 7 levels off their shade.
+    rng = np.random.default_rng(11)
+    inks = np.array([(150, 110, 70), (158, 118, 78), (166, 126, 86)], np.uint8)
+    truth = inks[np.broadcast_to(np.arange(24) * 3 // 24, (24, 24))]
+    shift = rng.uniform(-2.0, 2.0, (24, 24, 1)) * np.array([1.0, -1.0, 0.0])
+    cells = truth + shift
+    big = cells.repeat(12, axis=0).repeat(12, axis=1) + rng.normal(0, 2, (288, 288, 3))
+    picture = Image.fromarray(np.clip(np.rint(big), 0, 255).astype(np.uint8))
+    result = restore(picture, size=(24, 24))
+    assert result.inks is not None
+    assert len(result.inks) == 3
+    assert np.abs(np.asarray(result.image)[..., :3].astype(int) - truth).max() <= 3
+
+
 def test_rows_drawn_half_a_cell_off_are_read_where_they_were_drawn() -> None:
     # Blocks on two lattices: a band of rows drawn half a cell to the right.
     # Read on the picture's lattice, each of its cells mixed two of the sprite's.
