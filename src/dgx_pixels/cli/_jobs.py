@@ -341,7 +341,7 @@ def submit(
         # 2. Queue it, then (optionally) follow it.
         job = client.submit(request, priority=priority, force=force)
         if as_json:
-            click.echo(json.dumps(_job_json(job), indent=2))
+            click.echo(json.dumps(job.summary(request=True), indent=2))
         else:
             click.echo(f"job {job.id} queued (priority {job.priority}, seed {request.seed})")
         if follow:
@@ -397,7 +397,7 @@ def jobs(
         page = client.jobs(states or None, limit=limit, offset=offset)
         pong = None if as_json else client.ping()
     if pong is None:
-        click.echo(json.dumps([_job_json(j) for j in page.jobs], indent=2))
+        click.echo(json.dumps([j.summary(request=True) for j in page.jobs], indent=2))
         return
     from dgx_pixels.cli import printable
 
@@ -425,24 +425,6 @@ def _age(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:.0f}{unit}"
     return f"{max(seconds, 0):.0f}s"
-
-
-def _job_json(job: Any) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "task": job.task,
-        "state": job.state,
-        "prompt": job.prompt,
-        "model": job.model,
-        "priority": job.priority,
-        "attempts": job.attempts,
-        "created": job.created,
-        "started": job.started,
-        "finished": job.finished,
-        "outputs": job.outputs,
-        "error": None if job.error is None else {"kind": job.error_kind, "message": job.error},
-        "request": job.request,
-    }
 
 
 # ---------------------------------------------------------------------- watch

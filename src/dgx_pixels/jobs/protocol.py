@@ -339,6 +339,30 @@ class JobRecord(Message):
         """``state`` as a :class:`JobState`."""
         return JobState(self.state)
 
+    def summary(self, *, request: bool = False) -> dict[str, Any]:
+        """The record as plain JSON for people and scripts (``jobs --json``, the MCP job
+        tools): the error as ``{kind, message}``; the request only when asked, since it
+        can be long."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "task": self.task,
+            "state": self.state,
+            "prompt": self.prompt,
+            "model": self.model,
+            "priority": self.priority,
+            "attempts": self.attempts,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+            "outputs": self.outputs,
+            "error": None
+            if self.error is None
+            else {"kind": self.error_kind, "message": self.error},
+        }
+        if request:
+            data["request"] = self.request
+        return data
+
 
 # ------------------------------------------------------------------------ requests
 
