@@ -123,22 +123,6 @@ def _request_paths(root: ProjectRoot, request: GenerationRequest) -> GenerationR
     return request.replace(**changes)
 
 
-def _job_summary(job: p.JobRecord) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "task": job.task,
-        "state": job.state,
-        "prompt": job.prompt,
-        "model": job.model,
-        "priority": job.priority,
-        "created": job.created,
-        "started": job.started,
-        "finished": job.finished,
-        "outputs": job.outputs,
-        "error": None if job.error is None else {"kind": job.error_kind, "message": job.error},
-    }
-
-
 def register_generation_tools(server: MCPServer, root: ProjectRoot, link: WorkerLink) -> None:
     """Add the worker tools to ``server``: files inside ``root``, jobs on ``link``'s worker."""
 
@@ -217,22 +201,7 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
                     request = request.replace(model=pong.model)
                 # 2. Queue it, and follow it until it ends.
                 job = await client.submit(request, force=force)
-                await ctx.report_progress(0, request.steps, f"job {job.id} queued")
-                try:
-                    async for event in client.watch(job.id):
-                        if isinstance(event, p.Progress):
-                            await ctx.report_progress(
-                                event.step, event.total, f"job {job.id}: step {event.step}"
-                            )
-                        elif isinstance(event, p.Started):
-                            await ctx.report_progress(0, request.steps, f"job {job.id} running")
-                except anyio.get_cancelled_exc_class():
-                    with anyio.CancelScope(shield=True):
-                        await _cancel_quietly(client, job.id)
-                    raise
-                final = await client.status(job.id)
-            if final.state != p.JobState.DONE:
-                raise job_error(final)
+                final = await follow_job(client, job, ctx, total=request.steps)
             # 3. The worker wrote into its own data dir: copy the files into OUT.
             copied = await anyio.to_thread.run_sync(
                 lambda: copy_outputs(final.outputs, out_dir, force=force)
@@ -265,21 +234,21 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
         with tool_errors():
             async with link.client() as client:
                 page = await client.jobs(state, limit=limit, offset=offset)
-            return {"total": page.total, "jobs": [_job_summary(j) for j in page.jobs]}
+            return {"total": page.total, "jobs": [j.summary() for j in page.jobs]}
 
     @server.tool(annotations=READ_ONLY)
     async def jobs_status(job_id: Annotated[int, Field(ge=1)]) -> dict[str, Any]:
         """One job's state, outputs and error."""
         with tool_errors():
             async with link.client() as client:
-                return _job_summary(await client.status(job_id))
+                return (await client.status(job_id)).summary()
 
     @server.tool()
     async def jobs_cancel(job_id: Annotated[int, Field(ge=1)]) -> dict[str, Any]:
         """Cancel a job: a queued one at once, a running one within one denoising step."""
         with tool_errors():
             async with link.client() as client:
-                return _job_summary(await client.cancel(job_id))
+                return (await client.cancel(job_id)).summary()
 
     @server.tool(annotations=READ_ONLY)
     async def models_list() -> dict[str, Any]:
@@ -312,6 +281,31 @@ def register_generation_tools(server: MCPServer, root: ProjectRoot, link: Worker
             ],
             "worker": worker,
         }
+
+
+async def follow_job(
+    client: AsyncClient, job: p.JobRecord, ctx: Context, *, total: int
+) -> p.JobRecord:
+    """Report ``job``'s progress to the MCP client until it ends (``total`` units before its
+    first event); cancel the job when the call is cancelled. Returns its final record, or
+    raises its error when it did not end ``done``."""
+    await ctx.report_progress(0, total, f"job {job.id} queued")
+    try:
+        async for event in client.watch(job.id):
+            if isinstance(event, p.Progress):
+                await ctx.report_progress(
+                    event.step, event.total, f"job {job.id}: {event.step}/{event.total}"
+                )
+            elif isinstance(event, p.Started):
+                await ctx.report_progress(0, total, f"job {job.id} running")
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True):
+            await _cancel_quietly(client, job.id)
+        raise
+    final = await client.status(job.id)
+    if final.state != p.JobState.DONE:
+        raise job_error(final)
+    return final
 
 
 async def _cancel_quietly(client: AsyncClient, job_id: int) -> None:

@@ -23,13 +23,11 @@ from pydantic import Field
 
 from dgx_pixels.assets import copy_asset
 from dgx_pixels.errors import OutputExistsError
-from dgx_pixels.jobs import protocol as p
-from dgx_pixels.jobs.client import job_error
 from dgx_pixels.mcp._generation import (
     MAX_PROMPT_CHARS,
     WorkerLink,
-    _cancel_quietly,
     _request_paths,
+    follow_job,
 )
 from dgx_pixels.mcp._images import PaletteText, PathText, SizeText
 from dgx_pixels.mcp._results import tool_errors, tool_result
@@ -177,20 +175,7 @@ async def _run_set(
             job = await client.submit_set(
                 task, plan.request, dict(plan.options), force=force, from_file=source
             )
-            await ctx.report_progress(0, plan.units, f"job {job.id} queued")
-            try:
-                async for event in client.watch(job.id):
-                    if isinstance(event, p.Progress):
-                        await ctx.report_progress(
-                            event.step, event.total, f"job {job.id}: {event.step}/{event.total}"
-                        )
-            except anyio.get_cancelled_exc_class():
-                with anyio.CancelScope(shield=True):
-                    await _cancel_quietly(client, job.id)
-                raise
-            final = await client.status(job.id)
-        if final.state != p.JobState.DONE:
-            raise job_error(final)
+            final = await follow_job(client, job, ctx, total=plan.units)
         # 3. The worker wrote into its own data dir: copy the asset folder into OUT.
         copied = await anyio.to_thread.run_sync(
             lambda: copy_asset(final.outputs[0], folder, force=force)
