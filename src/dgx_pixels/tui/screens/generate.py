@@ -35,6 +35,7 @@ from dgx_pixels.tui.outputs import Output, plan_animation, read_animation, repro
 from dgx_pixels.tui.screens._base import PixelsScreen
 from dgx_pixels.tui.widgets.animation import AnimatePicker, AnimationChoice, AnimationTile
 from dgx_pixels.tui.widgets.export import ExportDialog
+from dgx_pixels.tui.widgets.form import labelled
 from dgx_pixels.tui.widgets.results import JobTile, ResultTile
 from dgx_pixels.tui.widgets.swatches import Swatches
 
@@ -137,49 +138,43 @@ class GenerateScreen(PixelsScreen):
         yield Input(placeholder="a knight with a sword, side view", id="prompt", compact=True)
         with Horizontal(id="gen-body"):
             with VerticalScroll(id="gen-form"):
-                yield from self._row("size", Input(id="size", compact=True))
-                yield from self._row("count", Input(id="count", compact=True))
+                yield from labelled("size", Input(id="size", compact=True))
+                yield from labelled("count", Input(id="count", compact=True))
                 with Horizontal(classes="row"):
                     yield Label("seed", classes="label")
                     yield Input(id="seed", placeholder="random", compact=True)
                     yield Checkbox("lock", id="seed-lock", compact=True)
-                yield from self._row(
+                yield from labelled(
                     "palette",
                     Select(_palette_options(), id="palette", allow_blank=False, compact=True),
                 )
                 yield Swatches(id="swatches")
-                yield from self._row(
+                yield from labelled(
                     "model", Input(id="model", placeholder="(the worker's)", compact=True)
                 )
-                yield from self._row(
+                yield from labelled(
                     "loras", Input(id="loras", placeholder="id:weight, ...", compact=True)
                 )
-                yield from self._row("steps", Input(id="steps", compact=True))
-                yield from self._row("guidance", Input(id="guidance", compact=True))
-                yield from self._row(
+                yield from labelled("steps", Input(id="steps", compact=True))
+                yield from labelled("guidance", Input(id="guidance", compact=True))
+                yield from labelled(
                     "scheduler",
                     Select(_scheduler_options(), id="scheduler", allow_blank=False, compact=True),
                 )
-                yield from self._row(
+                yield from labelled(
                     "negative",
                     Input(id="negative", placeholder="(pixel-art default)", compact=True),
                 )
-                yield from self._row("background", Input(id="background", compact=True))
-                yield from self._row(
+                yield from labelled("background", Input(id="background", compact=True))
+                yield from labelled(
                     "init", Input(id="init", placeholder="(none: txt2img)", compact=True)
                 )
-                yield from self._row("strength", Input(id="strength", compact=True))
+                yield from labelled("strength", Input(id="strength", compact=True))
             with Vertical(id="gen-right"):
                 yield Static("", id="gen-progress")
                 yield ProgressBar(id="gen-bar", show_eta=False)
                 yield HorizontalScroll(id="gen-strip")
                 yield Static("", id="gen-message")
-
-    @staticmethod
-    def _row(label: str, widget: Any) -> ComposeResult:
-        with Horizontal(classes="row"):
-            yield Label(label, classes="label")
-            yield widget
 
     def on_mount(self) -> None:
         super().on_mount()

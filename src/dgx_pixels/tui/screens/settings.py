@@ -9,12 +9,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Input, Label, Select, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Select, Static
 
 from dgx_pixels.errors import DgxPixelsError
 from dgx_pixels.tui.screens._base import PixelsScreen
 from dgx_pixels.tui.settings import RENDERERS, Settings
+from dgx_pixels.tui.widgets.form import labelled
 
 __all__ = ["SettingsScreen", "parse_keymap"]
 
@@ -59,15 +60,15 @@ class SettingsScreen(PixelsScreen):
         from dgx_pixels.engine._schedulers import SCHEDULERS
 
         with VerticalScroll(id="settings-form"):
-            yield from self._row(
+            yield from labelled(
                 "renderer",
                 Select(
                     [(r, r) for r in RENDERERS], id="set-renderer", allow_blank=False, compact=True
                 ),
             )
             for name in _TEXT_FIELDS:
-                yield from self._row(name, Input(id=f"set-{name}", compact=True))
-            yield from self._row(
+                yield from labelled(name, Input(id=f"set-{name}", compact=True))
+            yield from labelled(
                 "scheduler",
                 Select(
                     [(s, s) for s in SCHEDULERS],
@@ -76,16 +77,10 @@ class SettingsScreen(PixelsScreen):
                     compact=True,
                 ),
             )
-            yield from self._row(
+            yield from labelled(
                 "keymap", Input(id="set-keymap", placeholder="screen.help=f12, ...", compact=True)
             )
         yield Static("", id="settings-message")
-
-    @staticmethod
-    def _row(label: str, widget: Any) -> ComposeResult:
-        with Horizontal(classes="row"):
-            yield Label(label, classes="label")
-            yield widget
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -1,1 +1,2 @@
-"""The TUI's widgets, by area: sprites, the worker bar, the screen tabs, palette swatches."""
+"""The TUI's widgets, by area: sprites, the worker bar, the screen tabs, palette swatches,
+form rows."""
