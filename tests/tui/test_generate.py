@@ -5,17 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from dgx_pixels.image_files import read_image
 from dgx_pixels.jobs import protocol as p
 from dgx_pixels.jobs.client import Client
 from dgx_pixels.jobs.spawn import SpawnedWorker
+from dgx_pixels.tui import DgxPixelsApp
 from dgx_pixels.tui.widgets.results import ResultTile
 from dgx_pixels.tui.widgets.sprite import HalfBlockPicture
 
 from .conftest import FAST, MODEL, fill, make_app, wait_for
 
 pytestmark = pytest.mark.anyio
+
+
+async def draw(app: DgxPixelsApp, pilot: Pilot[None], prompt: str, **fields: str) -> None:
+    """Fill the form (the fast settings and ``fields``), type ``prompt``, Enter, and wait
+    until the worker's sprite shows in the strip."""
+    fill(app, **(FAST | fields))
+    await pilot.press(*prompt, "enter")
+    await wait_for(
+        pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
+    )
 
 
 async def test_enter_submits_then_progress_then_the_sprite(
@@ -26,11 +38,7 @@ async def test_enter_submits_then_progress_then_the_sprite(
         await wait_for(pilot, lambda: app.status.state == "ready", what="ready")
         assert app.focused is not None
         assert app.focused.id == "prompt"
-        fill(app, **FAST)
-        await pilot.press(*"a slime", "enter")
-        await wait_for(
-            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
-        )
+        await draw(app, pilot, "a slime")
         tile = app.screen.query(ResultTile).first()
         progress = [e for _, e in app.events if isinstance(e, p.Progress)]
         assert [e.step for e in progress] == [1, 2, 3]
@@ -51,11 +59,7 @@ async def test_a_result_rerolls_varies_starts_img2img_and_reprocesses(
     app = make_app(tiny_worker.address, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.status.serving, what="the worker")
-        fill(app, **FAST)
-        await pilot.press(*"an acting slime", "enter")
-        await wait_for(
-            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
-        )
+        await draw(app, pilot, "an acting slime")
         tile = app.screen.query(ResultTile).first()
         source = tile.output
         known = set(app.jobs)
@@ -117,11 +121,7 @@ async def test_a_result_animates_with_an_effect_and_both_export_into_a_project(
     app = make_app(tiny_worker.address, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.status.serving, what="the worker")
-        fill(app, **FAST)
-        await pilot.press(*"a bobbing slime", "enter")
-        await wait_for(
-            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
-        )
+        await draw(app, pilot, "a bobbing slime")
         screen = app.screen
         tile = screen.query(ResultTile).first()
         tile.focus()
@@ -172,11 +172,7 @@ async def test_the_model_field_asks_the_one_worker_for_another_model(
         await wait_for(pilot, lambda: app.status.serving, what="the worker")
         screen = app.screen
         assert screen.model_for_request() == MODEL  # type: ignore[attr-defined]
-        fill(app, **FAST, model="random:sdxl-tiny-b")
-        await pilot.press(*"a bat", "enter")
-        await wait_for(
-            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
-        )
+        await draw(app, pilot, "a bat", model="random:sdxl-tiny-b")
         done = next(e for _, e in app.events if isinstance(e, p.Done))
         with Client(tiny_worker.address) as client:
             assert client.status(done.job).model == "random:sdxl-tiny-b"
@@ -195,11 +191,7 @@ async def test_a_result_animates_with_a_walk_the_worker_draws_frame_by_frame(
     app = make_app(tiny_worker.address, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.status.serving, what="the worker")
-        fill(app, **FAST)
-        await pilot.press(*"a walking knight", "enter")
-        await wait_for(
-            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
-        )
+        await draw(app, pilot, "a walking knight")
         screen = app.screen
         fill(app, steps="2")
         tile = screen.query(ResultTile).first()
@@ -239,11 +231,7 @@ async def test_a_bad_frame_count_is_refused_in_one_line_before_anything_is_sent(
     app = make_app(tiny_worker.address, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.status.serving, what="the worker")
-        fill(app, **FAST)
-        await pilot.press(*"a running knight", "enter")
-        await wait_for(
-            pilot, lambda: bool(app.screen.query("ResultTile HalfBlockPicture")), what="a result"
-        )
+        await draw(app, pilot, "a running knight")
         screen = app.screen
         jobs_before = set(app.jobs)
         screen.query(ResultTile).first().focus()
