@@ -109,10 +109,18 @@ def test_a_model_over_the_budget_alone_is_loaded_alone(start_worker, caplog) -> 
     assert "over the memory budget of 4.0 GiB on its own" in caplog.text
 
 
+def hold_the_next_load(w: Any, c: Client) -> None:
+    """Make the next model load wait until the test sets ``w.backend.loading``; first wait
+    for the worker's own model, whose load would otherwise be the one held (a worker
+    answers before its first model is loaded)."""
+    wait_until(lambda: c.ping().state == "ready", "the worker's first model")
+    w.backend.loading.clear()
+
+
 def test_a_cold_model_shows_as_loading_then_loaded(start_worker) -> None:
     w = start_worker()
     with w.client() as c, c.events() as stream:
-        w.backend.loading.clear()  # the next load waits until the test lets it go
+        hold_the_next_load(w, c)
         job = c.submit(req("a bat", model=OTHER))
         wait_until(lambda: c.ping().loading == OTHER, "the worker to say it is loading")
         assert c.status(job.id).state == "running"  # claimed: the load is its first phase
@@ -273,7 +281,7 @@ def test_a_load_out_of_device_memory_makes_room_and_tries_once_more(start_worker
 def test_a_job_cancelled_while_its_model_loads_ends_cancelled(start_worker) -> None:
     w = start_worker()
     with w.client() as c:
-        w.backend.loading.clear()
+        hold_the_next_load(w, c)
         job = c.submit(req("a bat", model=OTHER))
         wait_until(lambda: c.ping().loading == OTHER, "the load to begin")
         assert c.cancel(job.id).state == "running"  # flagged: a load cannot be interrupted
