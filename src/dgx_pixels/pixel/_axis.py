@@ -2,7 +2,8 @@
 
 The input is the image's *edge profile* along the axis: for every pair of
 neighbouring columns (or rows), the summed absolute colour difference between
-them. Cell boundaries are where that profile has its peaks; inside a cell it
+them, taken over a few lines at a time so that noise partly cancels
+(:func:`edge_profiles`). Cell boundaries are where that profile has its peaks; inside a cell it
 stays at the noise floor. Three steps:
 
 1. **Period.** The autocorrelation of the profile peaks at multiples of the
@@ -92,6 +93,9 @@ Float = NDArray[np.float64]
 #: row of a 1024 px image); and rows per block of work.
 PROFILE_LINES = 512
 BLOCK_ROWS = 32
+#: Neighbouring lines whose signed differences are added up before their size
+#: is taken (:func:`edge_profiles`).
+EDGE_LINES = 4
 #: Smallest cell size considered, in pixels.
 MIN_PERIOD = 2.0
 #: The grid must have at least this many cells along an axis.
@@ -181,37 +185,60 @@ class AxisFit:
 
 
 def edge_profiles(rgba: NDArray[np.uint8]) -> tuple[Float, Float]:
-    """Summed absolute RGBA differences between neighbouring columns and rows.
+    """Edge energy between neighbouring columns and rows, RGBA summed.
 
     Returns ``(along_x, along_y)`` of lengths ``W - 1`` and ``H - 1``: entry
-    ``i`` is the edge energy between column (row) ``i`` and ``i + 1``.
+    ``i`` is the edge energy between column (row) ``i`` and ``i + 1``. The
+    signed differences of ``EDGE_LINES`` neighbouring lines along the edge
+    (rows for a column boundary, columns for a row boundary) are added up
+    before their size is taken: a cell's edge keeps its sign along the cell
+    and adds up in full, noise and grain change sign from pixel to pixel and
+    partly cancel (about halving the noise floor's spread at 4 lines, which
+    lifts a faint, low-contrast grid out of it).
 
     >>> a = np.zeros((2, 3, 4), np.uint8); a[:, 2] = 10
     >>> [v.tolist() for v in edge_profiles(a)]
     [[0.0, 80.0], [0.0]]
     """
     h, w = rgba.shape[:2]
-    # Work in blocks of rows: small temporaries stay in the cache (whole-image
-    # temporaries cost more in page faults than in arithmetic).
-    along_x = np.zeros((max(w - 1, 0), rgba.shape[2]), np.uint64)
-    # Rows are summed, so on a large image every other one is plenty: a cell
-    # at least 2 px tall still has one of its rows in the sum.
-    step = max(1, h // PROFILE_LINES)
-    for r0 in range(0, h, BLOCK_ROWS * step):
-        rows = rgba[r0 : r0 + BLOCK_ROWS * step : step]
-        left, right = rows[:, :-1], rows[:, 1:]
-        dx = np.maximum(left, right)
-        dx -= np.minimum(left, right)
-        along_x += np.add.reduce(dx, axis=0, dtype=np.uint32)
-    flat = rgba.reshape(h, -1)
-    along_y = np.zeros(max(h - 1, 0), np.uint64)
-    for r0 in range(0, h - 1, BLOCK_ROWS):
-        r1 = min(r0 + BLOCK_ROWS, h - 1)
-        top, bottom = flat[r0:r1], flat[r0 + 1 : r1 + 1]
-        dy = np.maximum(top, bottom)
-        dy -= np.minimum(top, bottom)
-        along_y[r0:r1] = np.add.reduce(dy, axis=1, dtype=np.uint64)
-    return along_x.sum(axis=1).astype(np.float64), along_y.astype(np.float64)
+    # The sum of the lines' steps is the step of the lines' sum: k lines are
+    # added up first (in uint16) and only their sums are differenced. Lines
+    # are summed, so on a large image half of them are plenty: the first k of
+    # every 2k keep a cell at least 2 px wide in the sum.
+    rows = _line_sums(rgba, max(1, h // PROFILE_LINES))
+    columns = _line_sums(rgba.swapaxes(0, 1), max(1, w // PROFILE_LINES)).swapaxes(0, 1)
+    # Summed over the long axes first: a sum over 3-4 channels is slow on its own.
+    steps_x = _step_sizes(rows, axis=1)
+    along_x = np.add.reduce(steps_x, axis=0, dtype=np.uint64).sum(axis=1)
+    steps_y = _step_sizes(columns, axis=0)
+    along_y = np.add.reduce(steps_y.reshape(steps_y.shape[0], -1), axis=1, dtype=np.uint64)
+    return along_x.astype(np.float64), along_y.astype(np.float64)
+
+
+def _line_sums(lines: NDArray[np.uint8], step: int) -> NDArray[np.uint16]:
+    """Sums of ``EDGE_LINES`` neighbouring lines (axis 0), every ``step``-th group.
+
+    Line ``i`` of the result is the sum of lines ``i * k * step`` to
+    ``i * k * step + k - 1`` (fewer in a last, partial group). Each of the k
+    is a strided view added in place: no copy of the picture is made.
+    """
+    k = EDGE_LINES
+    stride = k * step
+    count = -(-lines.shape[0] // stride)
+    out = lines[::stride].astype(np.uint16)
+    for j in range(1, k):
+        part = lines[j::stride]
+        np.add(out[: part.shape[0]], part, out=out[: part.shape[0]])
+    return out[:count]
+
+
+def _step_sizes(sums: NDArray[np.uint16], axis: int) -> NDArray[np.uint16]:
+    """``|sums[i + 1] - sums[i]|`` along ``axis``, in the unsigned type."""
+    after = sums[(slice(None),) * axis + (slice(1, None),)]
+    before = sums[(slice(None),) * axis + (slice(None, -1),)]
+    out = np.maximum(after, before)
+    out -= np.minimum(after, before)
+    return out
 
 
 def fit_axes(
