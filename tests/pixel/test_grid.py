@@ -324,3 +324,36 @@ def test_a_textured_scene_of_12_px_cells_is_found() -> None:
     grid = detect_grid(big)
     assert grid.size == (128, 85)
     assert grid.confidence >= 0.5
+
+
+def test_a_dark_low_contrast_wall_tile_is_found() -> None:
+    # A brick wall at a quarter of its contrast around a dark green, over a
+    # ground of nearly its colour (a low-contrast case, seed 0): summing each
+    # column's steps row by row left the cell edges in the noise (refused at
+    # 0.33); steps added over a few rows first let them stand out.
+    params = DegradeParams(
+        scale_x=27.124, scale_y=26.933, edge_x=(0.675, 0.656), edge_y=(0.732, 0.791),
+        warp=0.226, warp_waves=2, blur=1.404, noise=4.963, jpeg_quality=92,
+        drift=(0.013, 0.015, 0.014), background=(25, 48, 40), seed=1467843522,
+        contrast=0.264, tint=(27, 52, 35),
+    )  # fmt: skip
+    with Image.open(DATA / "dcss-brick-brown5.png") as im:
+        grid = detect_grid(degrade(im.convert("RGBA"), params))
+    assert grid.size == (32, 32)
+    assert grid.confidence >= 0.5
+
+
+def test_jpeg_lattice_gives_way_where_the_other_axis_backs_the_deblocked_grid() -> None:
+    # Murky water at a fifth of its contrast, JPEG at 71 (a low-contrast case,
+    # seed 0): along y, JPEG's 8 px lattice (0.72) outscores the 24.7 px cells
+    # of the deblocked profile (0.48), which x finds on its own (0.59).
+    params = DegradeParams(
+        scale_x=24.812, scale_y=24.696, edge_x=(0.89, 0.99), edge_y=(0.88, 0.799),
+        warp=0.202, warp_waves=2, blur=0.847, noise=3.41, jpeg_quality=71,
+        drift=(-0.019, 0.026, 0.021), background=(33, 61, 47), seed=2021762904,
+        contrast=0.205, tint=(39, 63, 45),
+    )  # fmt: skip
+    with Image.open(DATA / "dcss-shallow-water-murky.png") as im:
+        grid = detect_grid(degrade(im.convert("RGBA"), params))
+    assert grid.size == (32, 32)
+    assert grid.confidence >= 0.5

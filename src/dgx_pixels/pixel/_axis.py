@@ -43,7 +43,11 @@ stays at the noise floor. Three steps:
 
 JPEG adds edges of its own on an 8 px lattice from the image origin. When the
 profile shows them, the fit is also done on the profile with them taken out
-(:func:`_deblock`), and the more trustworthy of the two fits is kept.
+(:func:`_deblock`), and the more trustworthy of the two fits is kept. A
+lattice kept over a weaker deblocked grid gives way to it when the other axis
+found the same cells on its own and the two together are sure enough
+(:func:`_backed_off_lattice`): a dark, low-contrast picture's JPEG blocks can
+outscore its cells along one axis and not the other.
 
 The two axes are fitted apart, then checked together (:func:`fit_axes`): pixel
 art's cells are square, bar a few old video modes (2:1). When one axis's
@@ -80,7 +84,7 @@ dark, low-contrast grid through that each axis alone would leave at 0.4-0.6.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -182,6 +186,9 @@ class AxisFit:
     confidence: float
     #: False when the cell size was searched near the other axis's (:func:`fit_axes`).
     own: bool = True
+    #: When this fit is JPEG's lattice kept over a weaker grid of another size
+    #: in the deblocked profile, that grid (:func:`fit_axes` may take it).
+    deblocked: AxisFit | None = None
 
 
 def edge_profiles(rgba: NDArray[np.uint8]) -> tuple[Float, Float]:
@@ -277,7 +284,7 @@ def fit_axes(
             and joint_confidence(*small) >= UPSCALED_SURE
         ):
             return _scaled(small[0], factor, width), _scaled(small[1], factor, height)
-    fx, fy = fit_axis(along_x, width), fit_axis(along_y, height)
+    fx, fy = _backed_off_lattice(fit_axis(along_x, width), fit_axis(along_y, height))
     if 1 / MAX_ASPECT <= fx.period / fy.period <= MAX_ASPECT:
         if not NEAR_SQUARE < abs(fx.period / fy.period - 1) <= AGREE:
             return fx, fy
@@ -296,6 +303,27 @@ def fit_axes(
     if refit_x:
         return _near(fx, fy.period, along_x, width), fy
     return fx, _near(fy, fx.period, along_y, height)
+
+
+def _backed_off_lattice(fx: AxisFit, fy: AxisFit) -> tuple[AxisFit, AxisFit]:
+    """Both fits, with a JPEG lattice replaced by its deblocked grid where the other axis backs it.
+
+    An axis whose deblocked profile holds a grid too weak on its own to
+    overrule JPEG's lattice (under ``LATTICE_SWITCH``) takes that grid when
+    the other axis found the same cell size on its own (within ``AGREE``, not
+    on the lattice, or on it with a deblocked grid of that size as well) and
+    the two together reach ``LATTICE_SWITCH`` (:func:`joint_confidence`).
+    """
+
+    def grid(fit: AxisFit) -> AxisFit:
+        return fit.deblocked if fit.deblocked is not None else fit
+
+    if fx.deblocked is None and fy.deblocked is None:
+        return fx, fy
+    gx, gy = grid(fx), grid(fy)
+    if _on_lattice(gx) or _on_lattice(gy) or joint_confidence(gx, gy) < LATTICE_SWITCH:
+        return fx, fy
+    return replace(gx, deblocked=None), replace(gy, deblocked=None)
 
 
 def _restarted(fit: AxisFit, profile: Float, length: int) -> AxisFit:
@@ -532,8 +560,11 @@ def fit_axis(profile: Float, length: int, *, periods: tuple[float, float] | None
     if lattice and clean.confidence >= LATTICE_SWITCH:
         return clean
     # Otherwise the more coherent fit: cells that sit on the lattice lose real
-    # edges to deblocking, and the raw fit wins.
-    return clean if clean.confidence > raw.confidence else raw
+    # edges to deblocking, and the raw fit wins. A lattice kept over a weaker
+    # grid carries that grid: the other axis may back it (:func:`fit_axes`).
+    if clean.confidence > raw.confidence:
+        return clean
+    return replace(raw, deblocked=clean) if lattice else raw
 
 
 def _lattice_like(fit: AxisFit) -> bool:
