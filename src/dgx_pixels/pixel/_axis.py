@@ -3,8 +3,8 @@
 The input is the image's *edge profile* along the axis: for every pair of
 neighbouring columns (or rows), the summed absolute colour difference between
 them, taken over a few lines at a time so that noise partly cancels
-(:func:`edge_profiles`). Cell boundaries are where that profile has its peaks; inside a cell it
-stays at the noise floor. Three steps:
+(:func:`edge_profiles`). Cell boundaries are where that profile has its
+peaks; inside a cell it stays at the noise floor. Three steps:
 
 1. **Period.** The autocorrelation of the profile peaks at multiples of the
    cell size ``p``. Every candidate ``p`` (2 px to a quarter of the axis, in
@@ -93,10 +93,9 @@ __all__ = ["AxisFit", "edge_profiles", "fit_axes", "fit_axis", "joint_confidence
 
 Float = NDArray[np.float64]
 
-#: Rows summed into the profile along x: at most about this many (every other
-#: row of a 1024 px image); and rows per block of work.
+#: Lines summed into each profile: at most about this many (half the rows or
+#: columns of a 1024 px image, in groups of ``EDGE_LINES``).
 PROFILE_LINES = 512
-BLOCK_ROWS = 32
 #: Neighbouring lines whose signed differences are added up before their size
 #: is taken (:func:`edge_profiles`).
 EDGE_LINES = 4
@@ -229,14 +228,12 @@ def _line_sums(lines: NDArray[np.uint8], step: int) -> NDArray[np.uint16]:
     ``i * k * step + k - 1`` (fewer in a last, partial group). Each of the k
     is a strided view added in place: no copy of the picture is made.
     """
-    k = EDGE_LINES
-    stride = k * step
-    count = -(-lines.shape[0] // stride)
+    stride = EDGE_LINES * step
     out = lines[::stride].astype(np.uint16)
-    for j in range(1, k):
+    for j in range(1, EDGE_LINES):
         part = lines[j::stride]
         np.add(out[: part.shape[0]], part, out=out[: part.shape[0]])
-    return out[:count]
+    return out
 
 
 def _step_sizes(sums: NDArray[np.uint16], axis: int) -> NDArray[np.uint16]:
