@@ -32,6 +32,12 @@ def draw(sprite: Image.Image, xs: list[int], ys: list[int]) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(a[rows][:, cols]), "RGBA")
 
 
+def degraded_grid(name: str, params: DegradeParams) -> Grid:
+    """The grid found in the test sprite ``name`` drawn large as ``params`` says."""
+    with Image.open(DATA / name) as im:
+        return detect_grid(degrade(im.convert("RGBA"), params))
+
+
 def even_bounds(cells: int, size: float, first: float = 1.0, last: float = 1.0) -> list[int]:
     """Boundaries of cells of ``size`` px, the border cells cut to ``first``/``last``."""
     pos = [0.0] + [(i - 1 + first) * size for i in range(1, cells)]
@@ -159,9 +165,7 @@ CLOAKS = {
 
 @pytest.mark.parametrize("name", sorted(CLOAKS))
 def test_an_axis_whose_shading_repeats_takes_the_other_axis_cells(name: str) -> None:
-    with Image.open(DATA / name) as im:
-        sprite = im.convert("RGBA")
-    grid = detect_grid(degrade(sprite, CLOAKS[name]))
+    grid = degraded_grid(name, CLOAKS[name])
     assert grid.size == (32, 32)
     assert grid.confidence >= 0.5
 
@@ -174,8 +178,7 @@ def test_jpeg_lattice_along_one_axis_gives_way_to_square_cells() -> None:
         warp=0.194, warp_waves=1, blur=0.578, noise=2.32, jpeg_quality=91,
         drift=(0.037, -0.029, 0.016), background=(152, 231, 77), seed=493775080,
     )  # fmt: skip
-    with Image.open(DATA / "dcss-gui-focused-fg.png") as im:
-        grid = detect_grid(degrade(im.convert("RGBA"), params))
+    grid = degraded_grid("dcss-gui-focused-fg.png", params)
     assert grid.size == (32, 32)
     assert grid.confidence >= 0.5
 
@@ -337,8 +340,7 @@ def test_a_dark_low_contrast_wall_tile_is_found() -> None:
         drift=(0.013, 0.015, 0.014), background=(25, 48, 40), seed=1467843522,
         contrast=0.264, tint=(27, 52, 35),
     )  # fmt: skip
-    with Image.open(DATA / "dcss-brick-brown5.png") as im:
-        grid = detect_grid(degrade(im.convert("RGBA"), params))
+    grid = degraded_grid("dcss-brick-brown5.png", params)
     assert grid.size == (32, 32)
     assert grid.confidence >= 0.5
 
@@ -353,7 +355,6 @@ def test_jpeg_lattice_gives_way_where_the_other_axis_backs_the_deblocked_grid() 
         drift=(-0.019, 0.026, 0.021), background=(33, 61, 47), seed=2021762904,
         contrast=0.205, tint=(39, 63, 45),
     )  # fmt: skip
-    with Image.open(DATA / "dcss-shallow-water-murky.png") as im:
-        grid = detect_grid(degrade(im.convert("RGBA"), params))
+    grid = degraded_grid("dcss-shallow-water-murky.png", params)
     assert grid.size == (32, 32)
     assert grid.confidence >= 0.5
